@@ -1,0 +1,54 @@
+"""glmteach: how a generalized linear model is really fitted, step by step.
+
+    import glmteach as gt
+    res = gt.fit(X, y, family=gt.Poisson(), exposure=holders)
+    res.summary()
+
+The package is layered (see DESIGN.md): ``families`` and ``links`` (pure math),
+``problem`` (validated data), ``irls`` (one step as a pure function and the fit loop),
+``results`` (inference and residuals), ``formula`` (``gt.glm``), ``datasets``, and, imported
+only on demand, ``plotting`` (matplotlib) and ``widgets`` (ipywidgets).
+"""
+
+from glmteach import families, links
+from glmteach.exceptions import ConvergenceWarning, FitError, PerfectSeparationWarning
+from glmteach.families import (
+    Binomial,
+    Family,
+    Gamma,
+    Gaussian,
+    InverseGaussian,
+    NegativeBinomial,
+    Poisson,
+    Tweedie,
+)
+from glmteach.formula import glm
+from glmteach.irls import IterationState, fit, initial_state, irls_step, newton_step
+from glmteach.problem import GLMProblem
+from glmteach.results import GLMResults
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "families",
+    "links",
+    "Family",
+    "Gaussian",
+    "Binomial",
+    "Poisson",
+    "Gamma",
+    "InverseGaussian",
+    "NegativeBinomial",
+    "Tweedie",
+    "GLMProblem",
+    "IterationState",
+    "initial_state",
+    "irls_step",
+    "newton_step",
+    "fit",
+    "glm",
+    "GLMResults",
+    "ConvergenceWarning",
+    "PerfectSeparationWarning",
+    "FitError",
+]

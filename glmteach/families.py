@@ -1,0 +1,683 @@
+r"""The linear exponential family, as code.
+
+Every distribution here has a density or mass function of the form (equation 13.2 of
+the seed chapter)
+
+    f(y; theta, phi) = exp( (y theta - b(theta)) / phi + S(y, phi) )
+
+with mean E y = b'(theta) and variance Var y = phi b''(theta) (section 13.9.2, by the
+moment generating function).  Writing the variance in terms of the mean gives the
+variance function v(mu) = b''(theta(mu)) of Table 13.1, so Var y = phi v(mu).
+
+Each family class fills in the same small protocol (the idea of R's ``family``
+objects): ``theta``, ``b``, ``b_prime``, ``b_double_prime``, ``S``, ``variance``,
+``variance_deriv``, ``unit_deviance``, ``loglike_obs``, ``anscombe_transform``,
+``starting_mu``, ``sample``, the domain checks ``y_violations`` / ``valid_mu``, and its
+``canonical_link``.  Table 13.8 of the chapter is this module's test table.
+
+Prior weights follow the chapter: observation i has dispersion phi_i = phi / w_i.
+For the discrete families (Poisson, negative binomial) a weight multiplies the
+log-likelihood of the observation, as in R and statsmodels; for the binomial the
+weight is the number of trials n_i and y_i is the proportion of successes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special
+
+from glmteach import links as L
+
+__all__ = [
+    "Family",
+    "Gaussian",
+    "Binomial",
+    "Poisson",
+    "Gamma",
+    "InverseGaussian",
+    "NegativeBinomial",
+    "Tweedie",
+]
+
+
+def _as_float(x) -> np.ndarray:
+    return np.asarray(x, dtype=float)
+
+
+class Family:
+    """Base class of a linear exponential family with a link.
+
+    Subclasses set ``name``, ``allowed_links`` (link classes that keep the model well
+    defined), ``scale_is_fixed`` (phi = 1 known, e.g. Poisson) and ``y_rule`` (the
+    support of y, in words), and implement the table's components.
+    """
+
+    name = "family"
+    allowed_links: tuple[type[L.Link], ...] = ()
+    scale_is_fixed = False
+    y_rule = "any real number"
+
+    def __init__(self, link: L.Link | None = None):
+        if link is None:
+            link = self.default_link()
+        if not isinstance(link, L.Link):
+            raise ValueError(
+                f"link: must be a glmteach.links.Link instance such as gt.links.Log(), "
+                f"got {link!r}"
+            )
+        if not isinstance(link, self.allowed_links):
+            allowed = ", ".join(cls.__name__ for cls in self.allowed_links)
+            raise ValueError(
+                f"link: {link!r} is not a valid link for the {self.name} family; "
+                f"use one of: {allowed}"
+            )
+        self.link = link
+
+    # -- components of the table -------------------------------------------------
+    @property
+    def canonical_link(self) -> L.Link:
+        """The link g = (b')^{-1}, for which theta = eta (section 13.2.2)."""
+        raise NotImplementedError
+
+    def default_link(self) -> L.Link:
+        return self.canonical_link
+
+    @property
+    def is_canonical(self) -> bool:
+        return self.link == self.canonical_link
+
+    def theta(self, mu):
+        """The natural parameter theta as a function of the mean: (b')^{-1}(mu)."""
+        return self.canonical_link.link(mu)
+
+    def b(self, theta):
+        """The cumulant function b(theta)."""
+        raise NotImplementedError
+
+    def b_prime(self, theta):
+        """b'(theta) = E y, the mean function of the canonical link."""
+        return self.canonical_link.inverse(theta)
+
+    def b_double_prime(self, theta):
+        """b''(theta) = Var y / phi, i.e. the variance function at mu = b'(theta)."""
+        return self.variance(self.b_prime(theta))
+
+    def S(self, y, phi):
+        """The term S(y, phi) of equation 13.2, which does not involve theta."""
+        raise NotImplementedError
+
+    def variance(self, mu):
+        """The variance function v(mu) of Table 13.1: Var y = phi v(mu)."""
+        raise NotImplementedError
+
+    def variance_deriv(self, mu):
+        """dv/dmu, used by Newton-Raphson with the observed information."""
+        raise NotImplementedError
+
+    def unit_deviance(self, y, mu):
+        """d(y, mu) = 2 [ l(y; y) - l(y; mu) ] phi for one observation of weight 1."""
+        raise NotImplementedError
+
+    def deviance(self, y, mu, weights=1.0) -> float:
+        """D = sum_i w_i d(y_i, mu_i): twice the log-likelihood ratio to the saturated
+        model, times phi (the 'deviance', not the 'scaled deviance')."""
+        return float(np.sum(weights * self.unit_deviance(y, mu)))
+
+    def loglike_obs(self, y, mu, scale=1.0, weights=1.0):
+        """Log density of each observation with dispersion phi_i = scale / w_i."""
+        phi = scale / _as_float(weights)
+        theta = self.theta(mu)
+        return (y * theta - self.b(theta)) / phi + self.S(y, phi)
+
+    def anscombe_transform(self, y):
+        """A(y) = integral of v(t)^{-1/3} dt, the transform that makes y most nearly
+        normal (the chapter's table of approximate-normality transforms).  Anscombe
+        residuals are (A(y) - A(mu)) / (A'(mu) sqrt(v(mu))) = (A(y) - A(mu)) / v(mu)^{1/6}.
+        """
+        raise NotImplementedError
+
+    def starting_mu(self, y, weights=1.0):
+        """Where IRLS starts: a mean vector close to y but inside the link's domain.
+        statsmodels' choice (y + mean(y)) / 2 unless a family overrides it."""
+        y = _as_float(y)
+        return (y + np.average(y, weights=np.broadcast_to(weights, y.shape))) / 2.0
+
+    def sample(self, mu, scale=1.0, rng=None, weights=1.0):
+        """Draw y with mean mu and variance scale * v(mu) / weights."""
+        raise NotImplementedError
+
+    # -- domains -------------------------------------------------------------------
+    def y_violations(self, y) -> np.ndarray:
+        """Boolean mask of responses outside the family's support (see ``y_rule``)."""
+        return np.zeros(np.shape(y), dtype=bool)
+
+    def valid_mu(self, mu) -> bool:
+        """True when every mean is finite and inside the family's mean space."""
+        return bool(np.all(np.isfinite(mu)))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(link={self.link!r})"
+
+
+class Gaussian(Family):
+    """Normal: theta = mu, phi = sigma^2, b = theta^2 / 2, v(mu) = 1."""
+
+    name = "Gaussian"
+    allowed_links = (L.Identity, L.Log, L.Power)
+
+    @property
+    def canonical_link(self):
+        return L.Identity()
+
+    def b(self, theta):
+        return _as_float(theta) ** 2 / 2.0
+
+    def S(self, y, phi):
+        return -(_as_float(y) ** 2) / (2.0 * phi) - np.log(2.0 * np.pi * phi) / 2.0
+
+    def variance(self, mu):
+        return np.ones_like(_as_float(mu))
+
+    def variance_deriv(self, mu):
+        return np.zeros_like(_as_float(mu))
+
+    def unit_deviance(self, y, mu):
+        return (_as_float(y) - mu) ** 2
+
+    def loglike_obs(self, y, mu, scale=1.0, weights=1.0):
+        phi = scale / _as_float(weights)
+        return -((y - mu) ** 2) / (2.0 * phi) - np.log(2.0 * np.pi * phi) / 2.0
+
+    def anscombe_transform(self, y):
+        return _as_float(y)
+
+    def sample(self, mu, scale=1.0, rng=None, weights=1.0):
+        rng = np.random.default_rng(rng)
+        return rng.normal(mu, np.sqrt(scale / _as_float(weights)))
+
+
+class Binomial(Family):
+    """Binomial proportions: y = successes / n with n = prior weight (trials).
+
+    theta = logit(mu), b = ln(1 + e^theta) per trial, phi_i = 1 / n_i, v(mu) = mu(1-mu),
+    S(y, 1/n) = ln C(n, n y).  With n = 1 this is the Bernoulli distribution.
+    """
+
+    name = "Binomial"
+    allowed_links = (L.Logit, L.Probit, L.CLogLog, L.Log, L.Identity)
+    scale_is_fixed = True
+    y_rule = "proportions in [0, 1] (or a two-column array of successes and failures)"
+
+    @property
+    def canonical_link(self):
+        return L.Logit()
+
+    def b(self, theta):
+        return np.logaddexp(0.0, theta)
+
+    def S(self, y, phi):
+        n = 1.0 / _as_float(phi)
+        k = n * y
+        return special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
+
+    def variance(self, mu):
+        mu = _as_float(mu)
+        return mu * (1.0 - mu)
+
+    def variance_deriv(self, mu):
+        return 1.0 - 2.0 * _as_float(mu)
+
+    def unit_deviance(self, y, mu):
+        y = _as_float(y)
+        mu = _as_float(mu)
+        return 2.0 * (
+            special.xlogy(y, y) - special.xlogy(y, mu)
+            + special.xlogy(1 - y, 1 - y) - special.xlogy(1 - y, 1 - mu)
+        )
+
+    def loglike_obs(self, y, mu, scale=1.0, weights=1.0):
+        n = _as_float(weights) / scale
+        k = n * y
+        return (
+            special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
+            + special.xlogy(k, mu) + special.xlog1py(n - k, -_as_float(mu))
+        )
+
+    def anscombe_transform(self, y):
+        a = 2.0 / 3.0
+        return special.betainc(a, a, y) * special.beta(a, a)
+
+    def starting_mu(self, y, weights=1.0):
+        """R's choice: (n y + 1/2) / (n + 1), strictly inside (0, 1)."""
+        return (weights * _as_float(y) + 0.5) / (weights + 1.0)
+
+    def sample(self, mu, scale=1.0, rng=None, weights=1.0):
+        rng = np.random.default_rng(rng)
+        n = np.broadcast_to(np.rint(weights).astype(int), np.shape(mu))
+        return rng.binomial(n, mu) / np.maximum(n, 1)
+
+    def y_violations(self, y):
+        y = _as_float(y)
+        return (y < 0) | (y > 1)
+
+    def valid_mu(self, mu):
+        return bool(np.all(np.isfinite(mu)) and np.all((mu >= 0) & (mu <= 1)))
+
+
+class Poisson(Family):
+    """Poisson: theta = ln(mu), phi = 1, b = e^theta, S = -ln(y!), v(mu) = mu."""
+
+    name = "Poisson"
+    allowed_links = (L.Log, L.Identity, L.Power)
+    scale_is_fixed = True
+    y_rule = "non-negative counts"
+
+    @property
+    def canonical_link(self):
+        return L.Log()
+
+    def b(self, theta):
+        return np.exp(theta)
+
+    def S(self, y, phi):
+        return -special.gammaln(_as_float(y) + 1)
+
+    def variance(self, mu):
+        return _as_float(mu)
+
+    def variance_deriv(self, mu):
+        return np.ones_like(_as_float(mu))
+
+    def unit_deviance(self, y, mu):
+        """2 [y ln(y/mu) - (y - mu)]; at y = 0 this is 2 mu, not 0."""
+        y = _as_float(y)
+        return 2.0 * (special.xlogy(y, y) - special.xlogy(y, mu) - (y - mu))
+
+    def loglike_obs(self, y, mu, scale=1.0, weights=1.0):
+        y = _as_float(y)
+        ll = special.xlogy(y, mu) - mu - special.gammaln(y + 1)
+        return _as_float(weights) / scale * ll
+
+    def anscombe_transform(self, y):
+        return 1.5 * _as_float(y) ** (2.0 / 3.0)
+
+    def sample(self, mu, scale=1.0, rng=None, weights=1.0):
+        rng = np.random.default_rng(rng)
+        return rng.poisson(mu).astype(float)
+
+    def y_violations(self, y):
+        return _as_float(y) < 0
+
+    def valid_mu(self, mu):
+        return bool(np.all(np.isfinite(mu)) and np.all(mu > 0))
+
+
+class Gamma(Family):
+    """Gamma: theta = -1/mu, phi = 1/alpha (shape alpha), b = -ln(-theta), v = mu^2.
+
+    S(y, phi) = -ln(phi)/phi - ln Gamma(1/phi) + (1/phi - 1) ln y   (Table 13.8).
+    """
+
+    name = "Gamma"
+    allowed_links = (L.Inverse, L.Log, L.Identity, L.Power)
+    y_rule = "positive numbers (y > 0)"
+
+    @property
+    def canonical_link(self):
+        return L.Inverse()
+
+    def theta(self, mu):
+        return -1.0 / _as_float(mu)
+
+    def b(self, theta):
+        return -np.log(-_as_float(theta))
+
+    def b_prime(self, theta):
+        return -1.0 / _as_float(theta)
+
+    def S(self, y, phi):
+        phi = _as_float(phi)
+        return -np.log(phi) / phi - special.gammaln(1.0 / phi) + (1.0 / phi - 1.0) * np.log(y)
+
+    def variance(self, mu):
+        return _as_float(mu) ** 2
+
+    def variance_deriv(self, mu):
+        return 2.0 * _as_float(mu)
+
+    def unit_deviance(self, y, mu):
+        y = _as_float(y)
+        return 2.0 * ((y - mu) / mu - np.log(y / mu))
+
+    def loglike_obs(self, y, mu, scale=1.0, weights=1.0):
+        shape = _as_float(weights) / scale
+        y = _as_float(y)
+        return (
+            shape * np.log(shape * y / mu) - shape * y / mu
+            - special.gammaln(shape) - np.log(y)
+        )
+
+    def anscombe_transform(self, y):
+        return 3.0 * _as_float(y) ** (1.0 / 3.0)
+
+    def sample(self, mu, scale=1.0, rng=None, weights=1.0):
+        rng = np.random.default_rng(rng)
+        shape = _as_float(weights) / scale
+        return rng.gamma(shape, _as_float(mu) / shape)
+
+    def y_violations(self, y):
+        return _as_float(y) <= 0
+
+    def valid_mu(self, mu):
+        return bool(np.all(np.isfinite(mu)) and np.all(mu > 0))
+
+
+class InverseGaussian(Family):
+    """Inverse Gaussian: theta = -1/(2 mu^2), phi = 1/lambda, b = -sqrt(-2 theta), v = mu^3.
+
+    S(y, phi) = -1/(2 phi y) - ln(2 pi phi y^3)/2.  (Table 13.8 prints the first term
+    as theta/(phi y), which is not free of theta; expanding the density gives this.)
+    """
+
+    name = "InverseGaussian"
+    allowed_links = (L.InverseSquared, L.Inverse, L.Log, L.Identity, L.Power)
+    y_rule = "positive numbers (y > 0)"
+
+    @property
+    def canonical_link(self):
+        return L.InverseSquared()
+
+    def theta(self, mu):
+        return -1.0 / (2.0 * _as_float(mu) ** 2)
+
+    def b(self, theta):
+        return -np.sqrt(-2.0 * _as_float(theta))
+
+    def b_prime(self, theta):
+        return (-2.0 * _as_float(theta)) ** -0.5
+
+    def S(self, y, phi):
+        y = _as_float(y)
+        return -1.0 / (2.0 * phi * y) - np.log(2.0 * np.pi * phi * y**3) / 2.0
+
+    def variance(self, mu):
+        return _as_float(mu) ** 3
+
+    def variance_deriv(self, mu):
+        return 3.0 * _as_float(mu) ** 2
+
+    def unit_deviance(self, y, mu):
+        y = _as_float(y)
+        return (y - mu) ** 2 / (y * mu**2)
+
+    def loglike_obs(self, y, mu, scale=1.0, weights=1.0):
+        phi = scale / _as_float(weights)
+        y = _as_float(y)
+        return -((y - mu) ** 2) / (2.0 * phi * y * mu**2) - np.log(
+            2.0 * np.pi * phi * y**3
+        ) / 2.0
+
+    def anscombe_transform(self, y):
+        return np.log(y)
+
+    def sample(self, mu, scale=1.0, rng=None, weights=1.0):
+        rng = np.random.default_rng(rng)
+        return rng.wald(mu, _as_float(weights) / scale)
+
+    def y_violations(self, y):
+        return _as_float(y) <= 0
+
+    def valid_mu(self, mu):
+        return bool(np.all(np.isfinite(mu)) and np.all(mu > 0))
+
+
+class NegativeBinomial(Family):
+    """Negative binomial with known alpha = 1/r: v(mu) = mu + alpha mu^2, phi = 1.
+
+    theta = ln(alpha mu / (1 + alpha mu)), b = -r ln(1 - e^theta),
+    S = ln Gamma(y + r) - ln y! - ln Gamma(r)   (Table 13.8, r fixed).
+    The default link is the log link, as in statsmodels and MASS::glm.nb.
+    """
+
+    name = "NegativeBinomial"
+    allowed_links = (L.Log, L.NegativeBinomialLink, L.Identity, L.Power)
+    scale_is_fixed = True
+    y_rule = "non-negative counts"
+
+    def __init__(self, link: L.Link | None = None, alpha: float = 1.0):
+        alpha_f = float(alpha) if np.isscalar(alpha) else np.nan
+        if not (np.isfinite(alpha_f) and alpha_f > 0):
+            raise ValueError(f"alpha: must be a positive finite number, got {alpha!r}")
+        self.alpha = alpha_f
+        super().__init__(link)
+
+    @property
+    def canonical_link(self):
+        return L.NegativeBinomialLink(self.alpha)
+
+    def default_link(self):
+        return L.Log()
+
+    def b(self, theta):
+        return -np.log1p(-np.exp(theta)) / self.alpha
+
+    def S(self, y, phi):
+        r = 1.0 / self.alpha
+        y = _as_float(y)
+        return special.gammaln(y + r) - special.gammaln(y + 1) - special.gammaln(r)
+
+    def variance(self, mu):
+        mu = _as_float(mu)
+        return mu + self.alpha * mu**2
+
+    def variance_deriv(self, mu):
+        return 1.0 + 2.0 * self.alpha * _as_float(mu)
+
+    def unit_deviance(self, y, mu):
+        y = _as_float(y)
+        r = 1.0 / self.alpha
+        return 2.0 * (
+            special.xlogy(y, y) - special.xlogy(y, mu)
+            - (y + r) * (np.log1p(self.alpha * y) - np.log1p(self.alpha * mu))
+        )
+
+    def loglike_obs(self, y, mu, scale=1.0, weights=1.0):
+        y = _as_float(y)
+        a = self.alpha
+        ll = (
+            special.xlogy(y, a * mu) - (y + 1.0 / a) * np.log1p(a * mu)
+            + special.gammaln(y + 1.0 / a) - special.gammaln(1.0 / a) - special.gammaln(y + 1)
+        )
+        return _as_float(weights) / scale * ll
+
+    def anscombe_transform(self, y):
+        y = _as_float(y)
+        hyp = special.hyp2f1(2.0 / 3.0, 1.0 / 3.0, 5.0 / 3.0, -self.alpha * y)
+        return 1.5 * y ** (2.0 / 3.0) * hyp
+
+    def sample(self, mu, scale=1.0, rng=None, weights=1.0):
+        rng = np.random.default_rng(rng)
+        r = 1.0 / self.alpha
+        return rng.negative_binomial(r, r / (r + _as_float(mu))).astype(float)
+
+    def y_violations(self, y):
+        return _as_float(y) < 0
+
+    def valid_mu(self, mu):
+        return bool(np.all(np.isfinite(mu)) and np.all(mu > 0))
+
+    def __repr__(self) -> str:
+        return f"NegativeBinomial(link={self.link!r}, alpha={self.alpha:g})"
+
+
+class Tweedie(Family):
+    r"""Tweedie with power p: v(mu) = mu^p.
+
+    p = 0 is the normal, p = 1 the Poisson, 1 < p < 2 the compound Poisson-gamma
+    (a mass at zero plus a continuous part, section 13.6), p = 2 the gamma and p = 3
+    the inverse Gaussian.  Powers in (0, 1) do not correspond to any distribution.
+
+    theta = mu^{1-p} / (1 - p), b(theta) = mu^{2-p} / (2 - p) (logs at p = 1, 2).
+    For 1 < p < 2, S(y, phi) comes from the series of Dunn & Smyth (2005):
+    S(y, phi) = ln W(y, phi, p) - ln y with W a Wright Bessel function, and S(0, phi) = 0.
+    The default link is the log link, as in statsmodels.
+    """
+
+    name = "Tweedie"
+    allowed_links = (L.Log, L.Power, L.Identity)
+
+    def __init__(self, link: L.Link | None = None, power: float = 1.5):
+        p = float(power) if np.isscalar(power) else np.nan
+        if not np.isfinite(p) or (0 < p < 1) or p < 0:
+            raise ValueError(
+                f"power: must be 0 or at least 1 (no Tweedie distribution has 0 < p < 1 "
+                f"or p < 0), got {power!r}"
+            )
+        self.power = p
+        super().__init__(link)
+
+    @property
+    def y_rule(self):
+        if self.power == 0:
+            return "any real number"
+        if self.power < 2:
+            return "non-negative numbers (y >= 0)"
+        return "positive numbers (y > 0)"
+
+    @property
+    def scale_is_fixed(self):
+        return False
+
+    @property
+    def canonical_link(self):
+        p = self.power
+        return L.Log() if p == 1 else (L.Identity() if p == 0 else L.Power(1.0 - p))
+
+    def default_link(self):
+        return L.Log()
+
+    def theta(self, mu):
+        p = self.power
+        mu = _as_float(mu)
+        return np.log(mu) if p == 1 else mu ** (1 - p) / (1 - p)
+
+    def b(self, theta):
+        p = self.power
+        mu = self.b_prime(theta)
+        return np.log(mu) if p == 2 else mu ** (2 - p) / (2 - p)
+
+    def b_prime(self, theta):
+        p = self.power
+        theta = _as_float(theta)
+        return np.exp(theta) if p == 1 else ((1 - p) * theta) ** (1.0 / (1 - p))
+
+    def S(self, y, phi):
+        p = self.power
+        y = _as_float(y)
+        phi = np.broadcast_to(_as_float(phi), y.shape)
+        if p == 0:
+            return Gaussian().S(y, phi)
+        if p == 1:
+            return -special.gammaln(y / phi + 1) - (y / phi) * np.log(phi)
+        if p == 2:
+            return Gamma().S(y, phi)
+        if p == 3:
+            return InverseGaussian().S(y, phi)
+        if not 1 < p < 2:
+            raise NotImplementedError(
+                "The Tweedie density has no series implemented here for p > 2 other than "
+                "p = 3; the log-likelihood (and so AIC/BIC) is not available for this power"
+            )
+        out = np.zeros_like(y)
+        pos = y > 0
+        a = (2 - p) / (1 - p)
+        yp, ph = y[pos], phi[pos]
+        x = ((p - 1) * ph / yp) ** a / ((2 - p) * ph)
+        out[pos] = special.log_wright_bessel(-a, 0.0, x) - np.log(yp)
+        return out
+
+    def variance(self, mu):
+        return _as_float(mu) ** self.power
+
+    def variance_deriv(self, mu):
+        p = self.power
+        return p * _as_float(mu) ** (p - 1)
+
+    def unit_deviance(self, y, mu):
+        p = self.power
+        y = _as_float(y)
+        mu = _as_float(mu)
+        if p == 0:
+            return Gaussian().unit_deviance(y, mu)
+        if p == 1:
+            return Poisson().unit_deviance(y, mu)
+        if p == 2:
+            return Gamma().unit_deviance(y, mu)
+        return 2.0 * (
+            y ** (2 - p) / ((1 - p) * (2 - p)) - y * mu ** (1 - p) / (1 - p) + mu ** (2 - p) / (2 - p)
+        )
+
+    def loglike_obs(self, y, mu, scale=1.0, weights=1.0):
+        p = self.power
+        phi = scale / _as_float(weights)
+        if p == 1:
+            return Poisson().loglike_obs(y, mu, scale, weights)
+        if p == 0:
+            return Gaussian().loglike_obs(y, mu, scale, weights)
+        if p == 2:
+            return Gamma().loglike_obs(y, mu, scale, weights)
+        if p == 3:
+            return InverseGaussian().loglike_obs(y, mu, scale, weights)
+        mu = _as_float(mu)
+        y = _as_float(y)
+        theta = mu ** (1 - p) / (1 - p)
+        kappa = mu ** (2 - p) / (2 - p)
+        return (y * theta - kappa) / phi + self.S(y, phi)
+
+    def anscombe_transform(self, y):
+        p = self.power
+        if p == 3:
+            return np.log(y)
+        c = (3.0 - p) / 3.0
+        return _as_float(y) ** c / c
+
+    def sample(self, mu, scale=1.0, rng=None, weights=1.0):
+        """Compound Poisson-gamma draws for 1 < p < 2 (section 13.6): N ~ Poisson(lambda),
+        y = sum of N gamma(alpha, gamma) claims, with lambda = mu^{2-p} / (phi (2-p)),
+        alpha = (2-p)/(p-1), gamma = 1 / (phi (p-1) mu^{p-1})."""
+        rng = np.random.default_rng(rng)
+        p = self.power
+        mu = _as_float(mu)
+        phi = np.broadcast_to(scale / _as_float(weights), mu.shape)
+        if p == 0:
+            return Gaussian().sample(mu, scale, rng, weights)
+        if p == 1:
+            return phi * rng.poisson(mu / phi)
+        if p == 2:
+            return Gamma().sample(mu, scale, rng, weights)
+        if p == 3:
+            return InverseGaussian().sample(mu, scale, rng, weights)
+        if not 1 < p < 2:
+            raise NotImplementedError("sampling is implemented for p = 0, 1 <= p <= 2 and 3")
+        lam = mu ** (2 - p) / (phi * (2 - p))
+        shape = (2 - p) / (p - 1)
+        rate = 1.0 / (phi * (p - 1) * mu ** (p - 1))
+        counts = rng.poisson(lam)
+        out = np.zeros_like(mu)
+        pos = counts > 0
+        out[pos] = rng.gamma(shape * counts[pos], 1.0 / rate[pos])
+        return out
+
+    def y_violations(self, y):
+        y = _as_float(y)
+        if self.power == 0:
+            return np.zeros(y.shape, dtype=bool)
+        return y < 0 if self.power < 2 else y <= 0
+
+    def valid_mu(self, mu):
+        if self.power == 0:
+            return bool(np.all(np.isfinite(mu)))
+        return bool(np.all(np.isfinite(mu)) and np.all(mu > 0))
+
+    def __repr__(self) -> str:
+        return f"Tweedie(link={self.link!r}, power={self.power:g})"

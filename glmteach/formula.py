@@ -1,0 +1,55 @@
+"""A formula front end: ``gt.glm("claims ~ C(age) + C(use)", data=df, family=...)``.
+
+The formula is turned into a response vector and a labelled design matrix by
+formulaic (the same Wilkinson notation as R, patsy and statsmodels' ``smf.glm``), then
+fitted by ``gt.fit``.  ``weights``, ``offset`` and ``exposure`` may be column names.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glmteach.irls import fit
+
+__all__ = ["glm"]
+
+
+def _column_or_values(data, value, name: str):
+    if isinstance(value, str):
+        if value not in data.columns:
+            raise ValueError(f"{name}: {value!r} is not a column of data")
+        return np.asarray(data[value], dtype=float)
+    return value
+
+
+def glm(formula: str, data, family=None, weights=None, offset=None, exposure=None,
+        **fit_options):
+    """Fit a GLM described by a formula; returns ``GLMResults`` with labelled params.
+
+    Categorical variables are written ``C(x)`` (or are detected from string columns);
+    the first level is the reference.  ``fit_options`` go to ``gt.fit`` (method, start,
+    tol, maxiter, cov_type, ...).  ``results.predict(new_data)`` accepts raw data.
+    """
+    from formulaic import model_matrix
+
+    if not isinstance(formula, str) or "~" not in formula:
+        raise ValueError(f"formula: must be a string like 'y ~ x1 + C(x2)', got {formula!r}")
+    if not hasattr(data, "columns"):
+        raise ValueError("data: must be a pandas DataFrame")
+    try:
+        matrices = model_matrix(formula, data, na_action="raise")
+    except Exception as exc:  # formulaic raises several types; report them uniformly
+        raise ValueError(f"formula: could not build the model from {formula!r}: {exc}") from exc
+    y, X = matrices.lhs, matrices.rhs
+    y = y.iloc[:, 0] if y.shape[1] == 1 else y
+    results = fit(
+        X, y, family=family,
+        weights=_column_or_values(data, weights, "weights"),
+        offset=_column_or_values(data, offset, "offset"),
+        exposure=_column_or_values(data, exposure, "exposure"),
+        **fit_options,
+    )
+    spec = X.model_spec
+    results.model_spec = lambda new_data: spec.get_model_matrix(new_data)
+    results.formula = formula
+    return results

@@ -1,0 +1,317 @@
+r"""Fitting a GLM: one step as a pure function, and the loop built from it.
+
+Maximum likelihood for a GLM solves the score equations (13.13 of the seed chapter)
+
+    sum_i (d mu_i / d beta) (y_i - mu_i) / Var y_i = 0 .
+
+Fisher scoring replaces the Hessian by its expectation, the information matrix
+(13.14), and each step becomes a weighted least squares regression (section 13.9.4):
+
+    z_i = (eta_i - offset_i) + (y_i - mu_i) g'(mu_i)        working response
+    W_i = w_i / ( v(mu_i) g'(mu_i)^2 )                      working weight
+    beta_new = (X' W X)^{-1} X' W z .
+
+For a canonical link the Hessian is not random, so Fisher scoring *is*
+Newton-Raphson (13.15).  For other links Newton-Raphson uses the observed information,
+whose weights are
+
+    W_i^obs = W_i [ 1 + (y_i - mu_i) (v'(mu_i) g'(mu_i) + v(mu_i) g''(mu_i))
+                                      / (v(mu_i) g'(mu_i)) ]
+
+and can be negative far from the optimum (then that step falls back to Fisher scoring).
+
+``irls_step`` and ``newton_step`` take an ``IterationState`` and return the next one;
+``fit`` is nothing but ``initial_state`` followed by steps until R's convergence rule
+|D_new - D_old| / (|D_new| + 0.1) < tol holds.  A step is halved while it gives means
+outside the family's mean space, a non-finite deviance, or a deviance that rises.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import linalg
+
+from glmteach.exceptions import ConvergenceWarning, FitError, PerfectSeparationWarning
+from glmteach.problem import GLMProblem
+
+__all__ = ["IterationState", "initial_state", "irls_step", "newton_step", "fit", "fit_problem"]
+
+MAX_HALVINGS = 30
+KEEP_VECTORS_UP_TO = 20_000  # keep every iteration's eta, mu, z, w when n is this small
+# Fitted probabilities closer than this to 0 or 1 signal separation: with R's deviance
+# rule, IRLS on separated data stops once those probabilities are around 1e-10.
+SEPARATION_EDGE = 1e-8
+
+
+@dataclass(frozen=True)
+class IterationState:
+    """Everything known at one iteration.
+
+    ``params`` is None at iteration 0 when the fit starts from the data (a mean vector
+    near y) rather than from coefficients.  ``z`` and ``w`` are the working response
+    and Fisher working weights at this state's mean: the inputs of the next step.
+    ``step_size`` is the fraction of the full step that was taken (1, 1/2, 1/4, ...;
+    0 when no fraction of the step lowered the deviance).
+    """
+
+    iteration: int
+    params: np.ndarray | None
+    eta: np.ndarray | None
+    mu: np.ndarray | None
+    z: np.ndarray | None
+    w: np.ndarray | None
+    deviance: float
+    llf: float
+    step_size: float = 1.0
+
+    def without_vectors(self) -> IterationState:
+        """The same state with the length-n vectors dropped (to save memory)."""
+        return dataclasses.replace(self, eta=None, mu=None, z=None, w=None)
+
+
+def working_response_and_weights(problem: GLMProblem, eta: np.ndarray, mu: np.ndarray):
+    """z and Fisher weights W at (eta, mu); see the module docstring.
+
+    Observations whose mean sits on the boundary of the mean space (d mu/d eta = 0 or
+    v(mu) = 0, e.g. a probability that rounds to exactly 0 or 1) get weight 0 and
+    z = eta - offset, instead of 0/0.
+    """
+    mu_eta = problem.link.inverse_deriv(eta)
+    var = problem.family.variance(mu)
+    w = np.divide(problem.weights * mu_eta**2, var, out=np.zeros_like(mu), where=var > 0)
+    z = eta - problem.offset
+    z += np.divide(problem.y - mu, mu_eta, out=np.zeros_like(mu), where=mu_eta != 0)
+    return z, w
+
+
+def _state(problem: GLMProblem, iteration: int, params, eta, mu, step_size) -> IterationState:
+    z, w = working_response_and_weights(problem, eta, mu)
+    return IterationState(
+        iteration=iteration, params=params, eta=eta, mu=mu, z=z, w=w,
+        deviance=problem.deviance(mu), llf=problem.loglike(mu), step_size=step_size,
+    )
+
+
+def initial_state(problem: GLMProblem, start=None) -> IterationState:
+    """Iteration 0.  Without ``start``, the mean starts at ``family.starting_mu(y)``
+    (no coefficients yet); with ``start`` (a coefficient vector) at g^{-1}(X start)."""
+    if start is None:
+        mu = problem.family.starting_mu(problem.y, problem.weights)
+        eta = problem.link.link(mu)
+        if not np.all(np.isfinite(eta)):
+            raise FitError(
+                f"cannot start from the data: the {problem.link!r} link is not defined at "
+                f"the starting means {problem.family.name}.starting_mu(y) for "
+                f"{int(np.count_nonzero(~np.isfinite(eta)))} rows; pass start= coefficients"
+            )
+        return _state(problem, 0, None, eta, mu, 1.0)
+    start = np.asarray(start, dtype=float).reshape(-1)
+    if start.shape != (problem.p,) or not np.all(np.isfinite(start)):
+        raise ValueError(
+            f"start: must be {problem.p} finite coefficients (one per column of X), "
+            f"got shape {start.shape}"
+        )
+    eta = problem.X @ start + problem.offset
+    mu = problem.link.inverse(eta)
+    if not problem.family.valid_mu(mu):
+        raise ValueError(
+            f"start: gives means outside the {problem.family.name} family's mean space "
+            f"(or non-finite) through the {problem.link!r} link; choose other start values"
+        )
+    return _state(problem, 0, start.copy(), eta, mu, 1.0)
+
+
+def solve_weighted_least_squares(X: np.ndarray, w: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    """Solve (X' W X) beta = X' rhs for non-negative weights W.
+
+    X' W X is formed as (sqrt(W) X)'(sqrt(W) X) with one BLAS product (no n x n
+    matrix) and solved with its Cholesky factor; if that fails (not positive definite,
+    e.g. too many zero weights), least squares on sqrt(W) X by QR/SVD is used instead.
+    """
+    root_w = np.sqrt(w)
+    Xw = X * root_w[:, None]
+    xtwx = Xw.T @ Xw
+    xtr = X.T @ rhs
+    try:
+        factor = linalg.cho_factor(xtwx, lower=False, check_finite=False)
+        return linalg.cho_solve(factor, xtr, check_finite=False)
+    except linalg.LinAlgError:
+        target = np.divide(rhs, root_w, out=np.zeros_like(rhs), where=root_w > 0)
+        return np.linalg.lstsq(Xw, target, rcond=None)[0]
+
+
+def _fisher_target(state: IterationState, problem: GLMProblem) -> np.ndarray:
+    return solve_weighted_least_squares(problem.X, state.w, state.w * state.z)
+
+
+def _newton_target(state: IterationState, problem: GLMProblem) -> np.ndarray:
+    fam, link, y, mu = problem.family, problem.link, problem.y, state.mu
+    g1, g2 = link.deriv(mu), link.deriv2(mu)
+    var, var1 = fam.variance(mu), fam.variance_deriv(mu)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = 1.0 + (y - mu) * (var1 * g1 + var * g2) / (var * g1)
+    w_obs = np.where(state.w > 0, state.w * factor, 0.0)
+    # score with respect to eta: w (y - mu) / (v g') = W (z - eta + offset)
+    rhs = w_obs * (state.eta - problem.offset) + state.w * (state.z - state.eta + problem.offset)
+    X = problem.X
+    hessian = X.T @ (X * w_obs[:, None])
+    try:
+        factor_h = linalg.cho_factor(hessian, lower=False, check_finite=False)
+    except linalg.LinAlgError:
+        return _fisher_target(state, problem)  # observed information not positive definite
+    return linalg.cho_solve(factor_h, X.T @ rhs, check_finite=False)
+
+
+def _deviance_rose(new: float, old: float) -> bool:
+    return new - old > 1e-12 * (abs(old) + 0.1)
+
+
+def _take_step(state: IterationState, problem: GLMProblem, target: np.ndarray) -> IterationState:
+    """Move from ``state`` towards ``target``, halving the step while it is not safe."""
+    fam, link = problem.family, problem.link
+    step = 1.0
+    reason = ""
+    for _ in range(MAX_HALVINGS + 1):
+        if state.params is None or step == 1.0:
+            params = target
+        else:
+            params = state.params + step * (target - state.params)
+        eta = problem.X @ params + problem.offset
+        with np.errstate(all="ignore"):
+            mu = link.inverse(eta)
+            if not fam.valid_mu(mu):
+                reason = f"means outside the {fam.name} mean space"
+            else:
+                dev = problem.deviance(mu)
+                if not np.isfinite(dev):
+                    reason = "a non-finite deviance"
+                elif state.params is not None and _deviance_rose(dev, state.deviance):
+                    reason = "a higher deviance"
+                else:
+                    return _state(problem, state.iteration + 1, params, eta, mu, step)
+        if state.params is None:
+            raise FitError(
+                f"iteration 1: the first step from the data start gives {reason} through "
+                f"the {link!r} link, and there are no coefficients to fall back on; "
+                f"pass start= coefficients or choose another link"
+            )
+        step /= 2.0
+    if reason == "a higher deviance":
+        # No fraction of the step improves the deviance: the current state is optimal to
+        # rounding error.  Record a zero step, which meets the convergence rule.
+        return dataclasses.replace(state, iteration=state.iteration + 1, step_size=0.0)
+    raise FitError(
+        f"iteration {state.iteration + 1}: after {MAX_HALVINGS} step halvings the step still "
+        f"gives {reason} ({fam!r}); the model may be unsuitable for these data - try "
+        f"another link or start= values"
+    )
+
+
+def irls_step(state: IterationState, problem: GLMProblem) -> IterationState:
+    """One Fisher scoring step = one weighted least squares regression of z on X."""
+    return _take_step(state, problem, _fisher_target(state, problem))
+
+
+def newton_step(state: IterationState, problem: GLMProblem) -> IterationState:
+    """One Newton-Raphson step with the observed information (identical to
+    ``irls_step`` for canonical links, up to rounding)."""
+    return _take_step(state, problem, _newton_target(state, problem))
+
+
+STEPS = {"irls": irls_step, "newton": newton_step}
+
+
+def _check_controls(method: str, tol, maxiter) -> None:
+    if method not in STEPS:
+        raise ValueError(f"method: must be one of {sorted(STEPS)}, got {method!r}")
+    if not (isinstance(tol, (int, float)) and np.isfinite(tol) and tol > 0):
+        raise ValueError(f"tol: must be a positive finite number, got {tol!r}")
+    if isinstance(maxiter, bool) or not isinstance(maxiter, (int, np.integer)) or maxiter < 1:
+        raise ValueError(f"maxiter: must be a whole number >= 1, got {maxiter!r}")
+
+
+def fit_problem(problem: GLMProblem, method: str = "irls", start=None, tol: float = 1e-8,
+                maxiter: int = 100, keep_vectors: bool | None = None,
+                cov_type: str = "nonrobust"):
+    """Fit a validated ``GLMProblem``; see ``fit``."""
+    from glmteach.results import GLMResults
+
+    _check_controls(method, tol, maxiter)
+    if cov_type not in ("nonrobust", "HC0", "HC1"):
+        raise ValueError(f"cov_type: must be 'nonrobust', 'HC0' or 'HC1', got {cov_type!r}")
+    step = STEPS[method]
+    keep = problem.n <= KEEP_VECTORS_UP_TO if keep_vectors is None else keep_vectors
+    state = initial_state(problem, start)
+    history = [state]
+    converged = False
+    for _ in range(maxiter):
+        new = step(state, problem)
+        if not keep:
+            history[-1] = history[-1].without_vectors()
+        history.append(new)
+        change = abs(new.deviance - state.deviance) / (abs(new.deviance) + 0.1)
+        state = new
+        if change < tol:
+            converged = True
+            break
+    if not converged:
+        warnings.warn(
+            f"IRLS did not converge in maxiter={maxiter} iterations (relative deviance "
+            f"change {change:.3g} >= tol={tol:g}); results are from the last iteration. "
+            f"Raise maxiter or check the model.",
+            ConvergenceWarning, stacklevel=3,
+        )
+    results = GLMResults(problem, history, converged=converged, method=method,
+                         cov_type=cov_type)
+    _warn_if_separated(results)
+    return results
+
+
+def fit(X, y, family=None, weights=None, offset=None, exposure=None, method: str = "irls",
+        start=None, tol: float = 1e-8, maxiter: int = 100, keep_vectors: bool | None = None,
+        cov_type: str = "nonrobust"):
+    """Fit a GLM by maximum likelihood and return a ``GLMResults``.
+
+    Parameters
+    ----------
+    X, y, family, weights, offset, exposure
+        See ``GLMProblem`` (weights are prior weights: phi_i = phi / w_i).
+    method : "irls" (Fisher scoring) or "newton" (Newton-Raphson, observed information)
+    start : optional starting coefficients; by default IRLS starts from the data
+    tol : convergence tolerance on |D_new - D_old| / (|D_new| + 0.1) (R's rule)
+    maxiter : at most this many steps; a ``ConvergenceWarning`` if not converged
+    keep_vectors : keep eta, mu, z, w of every iteration in ``history`` (default: when
+        n <= 20,000); the final iteration always keeps them.
+    cov_type : "nonrobust" (model-based), "HC0" or "HC1" (sandwich) for bse and p-values
+    """
+    problem = GLMProblem(X, y, family, weights=weights, offset=offset, exposure=exposure)
+    return fit_problem(problem, method=method, start=start, tol=tol, maxiter=maxiter,
+                       keep_vectors=keep_vectors, cov_type=cov_type)
+
+
+def _warn_if_separated(results) -> None:
+    from glmteach.families import Binomial
+
+    problem = results.problem
+    if not isinstance(problem.family, Binomial):
+        return
+    mu = results.history[-1].mu
+    used = problem.weights > 0
+    at_edge = used & ((mu < SEPARATION_EDGE) | (mu > 1 - SEPARATION_EDGE))
+    if not at_edge.any():
+        return
+    params = np.asarray(results.params, dtype=float)
+    order = np.argsort(-np.abs(params))
+    largest = ", ".join(f"{problem.param_names[j]} = {params[j]:.3g}" for j in order[:3])
+    warnings.warn(
+        f"{int(at_edge.sum())} of {int(used.sum())} fitted probabilities are numerically "
+        f"0 or 1: the data look {'completely' if at_edge.all() else 'quasi-completely'} "
+        f"separated, so the maximum likelihood estimates do not exist (they grow without "
+        f"bound). Look at the covariates with the largest coefficients ({largest}) and at "
+        f"the rows where they split the 0s from the 1s.",
+        PerfectSeparationWarning, stacklevel=3,
+    )

@@ -1,0 +1,275 @@
+"""The data of one GLM fit, validated once: ``GLMProblem``.
+
+Everything the fitting and inference layers compute from the data alone lives here
+too (deviance, Pearson X^2, the scale estimate and the log-likelihood at a given
+mean vector), so that the IRLS history and the final results use the very same
+formulas.
+
+Validation rules (each failure is a ``ValueError`` that names the argument, the rule
+and the number of rows that break it) are listed in ``docs/bad_inputs.md``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import linalg
+
+from glmteach import families as F
+from glmteach import links as L
+
+__all__ = ["GLMProblem"]
+
+# A column is aliased when the part of it that the earlier columns cannot explain has
+# less than sqrt(1e-12) = 1e-6 of its length (R's QR uses 1e-7 on the same quantity).
+ALIAS_TOLERANCE = 1e-12
+
+
+def _rows(mask: np.ndarray) -> str:
+    count = int(np.count_nonzero(mask))
+    return f"{count} row{'s' if count != 1 else ''}"
+
+
+def _first_rows(mask: np.ndarray, limit: int = 5) -> str:
+    idx = np.flatnonzero(mask)
+    shown = ", ".join(str(i) for i in idx[:limit]) + (", ..." if len(idx) > limit else "")
+    return f" (first at row{'s' if len(idx) > 1 else ''} {shown})"
+
+
+def _to_float_array(value, name: str) -> np.ndarray:
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        bad = ""
+        if hasattr(value, "dtypes"):
+            cols = [str(c) for c, t in value.dtypes.items() if t.kind not in "biuf"]
+            bad = f"; non-numeric column(s): {', '.join(cols)}" if cols else ""
+        raise ValueError(
+            f"{name}: must be numeric{bad} (encode categories as dummy columns, "
+            f"or use gt.glm with a formula such as 'y ~ C(group)')"
+        ) from exc
+    return arr
+
+
+def _check_finite(arr: np.ndarray, name: str) -> None:
+    bad = ~np.isfinite(arr)
+    if arr.ndim > 1:
+        bad = bad.any(axis=tuple(range(1, arr.ndim)))
+    if bad.any():
+        raise ValueError(
+            f"{name}: must not contain NaN or infinite values; {_rows(bad)} do"
+            f"{_first_rows(bad)}"
+        )
+
+
+def _vector(value, name: str, n: int) -> np.ndarray:
+    arr = _to_float_array(value, name)
+    if arr.ndim == 0:
+        arr = np.full(n, float(arr))
+    arr = arr.reshape(-1) if arr.ndim == 2 and 1 in arr.shape else arr
+    if arr.ndim != 1 or arr.shape[0] != n:
+        raise ValueError(
+            f"{name}: must have one value per row of X ({n} rows), got shape {np.shape(value)}"
+        )
+    _check_finite(arr, name)
+    return arr
+
+
+class GLMProblem:
+    """X, y, family, prior weights and offset, checked and stored as float arrays.
+
+    Parameters
+    ----------
+    X : (n, p) array or DataFrame
+        The design matrix; its column names become the parameter names.
+    y : (n,) array or Series, or (n, 2) array of binomial (successes, failures)
+    family : Family, default Gaussian()
+    weights : (n,) prior weights w_i, giving phi_i = phi / w_i (binomial: trials)
+    offset : (n,) known part of the linear predictor
+    exposure : (n,) positive exposure; adds ln(exposure) to the offset (log link only)
+    """
+
+    def __init__(self, X, y, family: F.Family | None = None, weights=None, offset=None,
+                 exposure=None):
+        family = F.Gaussian() if family is None else family
+        if not isinstance(family, F.Family):
+            raise ValueError(
+                f"family: must be a glmteach family instance such as gt.Poisson(), "
+                f"got {family!r}"
+            )
+        self.family = family
+        self.link = family.link
+
+        self.labelled = hasattr(X, "columns")
+        self.param_names = [str(c) for c in X.columns] if self.labelled else None
+        self.row_index = getattr(X, "index", None)
+        if self.row_index is None:
+            self.row_index = getattr(y, "index", None)
+        self.response_name = getattr(y, "name", None)
+
+        X = _to_float_array(X, "X")
+        if X.ndim == 1:
+            X = X[:, None]
+        if X.ndim != 2:
+            raise ValueError(f"X: must be a 2-D array (rows x columns), got {X.ndim} dimensions")
+        n, p = X.shape
+        if n == 0 or p == 0:
+            raise ValueError(f"X: must have at least one row and one column, got shape {X.shape}")
+        _check_finite(X, "X")
+        if self.param_names is None:
+            self.param_names = [f"x{j}" for j in range(p)]
+
+        y = _to_float_array(y, "y")
+        prior = None if weights is None else _vector(weights, "weights", n)
+        if prior is not None and (prior < 0).any():
+            raise ValueError(f"weights: must be non-negative; {_rows(prior < 0)} are negative"
+                             f"{_first_rows(prior < 0)}")
+        if y.ndim == 2 and y.shape[1] == 2 and isinstance(family, F.Binomial):
+            y, prior = self._from_successes_failures(y, prior, n)
+        else:
+            if y.ndim == 2 and 1 in y.shape:
+                y = y.reshape(-1)
+            if y.ndim != 1:
+                raise ValueError(
+                    f"y: must be one-dimensional (a two-column successes/failures array is "
+                    f"accepted only by the Binomial family), got shape {y.shape}"
+                )
+            if y.shape[0] != n:
+                raise ValueError(f"y: has {y.shape[0]} values but X has {n} rows")
+            _check_finite(y, "y")
+        bad_y = family.y_violations(y)
+        if bad_y.any():
+            raise ValueError(
+                f"y: the {family.name} family needs {family.y_rule}; {_rows(bad_y)} break "
+                f"this rule{_first_rows(bad_y)}"
+            )
+        if prior is None:
+            prior = np.ones(n)
+        if not (prior > 0).any():
+            raise ValueError("weights: at least one weight must be positive")
+        if isinstance(family, F.Binomial) and weights is not None and np.ndim(y) == 1:
+            self._check_binomial_counts(y, prior)
+
+        self.offset_given = offset is not None
+        off = np.zeros(n) if offset is None else _vector(offset, "offset", n)
+        self.exposure = None
+        if exposure is not None:
+            exp_arr = _vector(exposure, "exposure", n)
+            if (exp_arr <= 0).any():
+                raise ValueError(f"exposure: must be positive; {_rows(exp_arr <= 0)} are not"
+                                 f"{_first_rows(exp_arr <= 0)}")
+            if not isinstance(self.link, L.Log):
+                raise ValueError(
+                    f"exposure: enters as ln(exposure) in the linear predictor, which is a "
+                    f"multiplicative effect only with the log link; this model uses "
+                    f"{self.link!r} (pass an offset instead)"
+                )
+            self.exposure = exp_arr
+            off = off + np.log(exp_arr)
+
+        self.X = np.ascontiguousarray(X)
+        self.y = y
+        self.weights = prior
+        self.offset = off
+        self.n, self.p = n, p
+        self._check_rank()
+
+    # -- construction helpers -------------------------------------------------------
+    @staticmethod
+    def _from_successes_failures(counts: np.ndarray, prior, n: int):
+        if counts.shape[0] != n:
+            raise ValueError(f"y: has {counts.shape[0]} rows but X has {n} rows")
+        _check_finite(counts, "y")
+        negative = (counts < 0).any(axis=1)
+        if negative.any():
+            raise ValueError(f"y: successes and failures must be non-negative; "
+                             f"{_rows(negative)} are not{_first_rows(negative)}")
+        fractional = (np.abs(counts - np.rint(counts)) > 1e-8).any(axis=1)
+        if fractional.any():
+            raise ValueError(f"y: successes and failures must be whole numbers; "
+                             f"{_rows(fractional)} are not{_first_rows(fractional)}")
+        trials = counts.sum(axis=1)
+        y = np.divide(counts[:, 0], trials, out=np.zeros(n), where=trials > 0)
+        weights = trials if prior is None else trials * prior
+        return y, weights
+
+    @staticmethod
+    def _check_binomial_counts(y: np.ndarray, trials: np.ndarray) -> None:
+        """With whole-number weights (numbers of trials), n*y must be a whole number."""
+        if np.all(np.abs(trials - np.rint(trials)) < 1e-8):
+            successes = trials * y
+            bad = np.abs(successes - np.rint(successes)) > 1e-6 * np.maximum(trials, 1)
+            if bad.any():
+                raise ValueError(
+                    f"y: with weights = numbers of trials, weights * y must be whole numbers "
+                    f"of successes; {_rows(bad)} are not{_first_rows(bad)}"
+                )
+
+    def _check_rank(self) -> None:
+        """Reject aliased columns, naming them (see ``ALIAS_TOLERANCE``)."""
+        X = self.X
+        gram = X.T @ X
+        norms = np.sqrt(np.diag(gram))
+        aliased = []
+        keep = []
+        for j in range(self.p):
+            if norms[j] == 0:
+                aliased.append(j)
+                continue
+            if keep:
+                g_kk = gram[np.ix_(keep, keep)] / np.outer(norms[keep], norms[keep])
+                g_kj = gram[keep, j] / (norms[keep] * norms[j])
+                resid = 1.0 - g_kj @ linalg.solve(g_kk, g_kj, assume_a="pos")
+            else:
+                resid = 1.0
+            (aliased if resid < ALIAS_TOLERANCE else keep).append(j)
+        if aliased:
+            names = ", ".join(self.param_names[j] for j in aliased)
+            raise ValueError(
+                f"X: columns are linearly dependent (rank {len(keep)} < {self.p} columns); "
+                f"aliased column(s): {names}. Drop them (or one level of each categorical "
+                f"variable when there is an intercept)"
+            )
+
+    # -- quantities of a mean vector ------------------------------------------------
+    @property
+    def df_resid(self) -> int:
+        return self.n - self.p
+
+    def deviance(self, mu: np.ndarray) -> float:
+        """D(y, mu) = sum_i w_i d(y_i, mu_i)."""
+        return self.family.deviance(self.y, mu, self.weights)
+
+    def pearson_chi2(self, mu: np.ndarray) -> float:
+        """X^2 = sum_i w_i (y_i - mu_i)^2 / v(mu_i)."""
+        var = self.family.variance(mu)
+        return float(np.sum(self.weights * (self.y - mu) ** 2 / var))
+
+    def scale(self, mu: np.ndarray) -> float:
+        """phi-hat: 1 for Binomial, Poisson and NegativeBinomial; otherwise X^2 / (n - p),
+        the moment estimator of section 13.4 (statsmodels' and R's summary default)."""
+        if self.family.scale_is_fixed:
+            return 1.0
+        if self.df_resid <= 0:
+            return float("nan")
+        return self.pearson_chi2(mu) / self.df_resid
+
+    def llf_scale(self, mu: np.ndarray) -> float:
+        """The scale at which the log-likelihood is reported.  As in statsmodels, the
+        Gaussian identity-link model reports the concentrated (profile) likelihood, at
+        the maximum likelihood scale sum w (y - mu)^2 / n; every other model uses
+        ``scale``."""
+        if isinstance(self.family, F.Gaussian) and isinstance(self.link, L.Identity):
+            return float(np.sum(self.weights * (self.y - mu) ** 2) / self.n)
+        return self.scale(mu)
+
+    def loglike(self, mu: np.ndarray) -> float:
+        """Log-likelihood sum_i ln f(y_i; mu_i, phi / w_i) at ``llf_scale``.  Rows with
+        zero weight carry no information and are left out."""
+        scale = self.llf_scale(mu)
+        if not np.isfinite(scale) or scale <= 0:
+            return float("nan")
+        used = self.weights > 0
+        if used.all():
+            return float(np.sum(self.family.loglike_obs(self.y, mu, scale, self.weights)))
+        return float(np.sum(self.family.loglike_obs(
+            self.y[used], np.asarray(mu)[used], scale, self.weights[used])))

@@ -1,0 +1,296 @@
+r"""Inference and residuals of a fitted GLM: ``GLMResults``.
+
+Conventions follow statsmodels' GLM (so that what a learner sees here matches what
+they will see there), and R where statsmodels has a known quirk:
+
+- Covariance: phi-hat (X' W X)^{-1}, W the Fisher weights at the estimate (the inverse
+  of the information matrix 13.14); ``cov_type="HC0"``/``"HC1"`` gives the sandwich
+  (robust, "empirical") estimator of section 13.9.3, HC1 with the factor n / (n - p).
+- Tests use the normal distribution (z statistics), as statsmodels does for GLMs.
+- scale: 1 for Binomial, Poisson and NegativeBinomial, else Pearson X^2 / (n - p).
+- llf: at that scale, except Gaussian with identity link, which reports the
+  concentrated log-likelihood (scale = sum w (y - mu)^2 / n).
+- aic = -2 llf + 2 p, bic = -2 llf + p ln n, with p the number of coefficients (the
+  scale is not counted; R counts it for Gaussian, Gamma and inverse Gaussian, and R's
+  Gamma AIC uses the dispersion deviance / n).
+- Residuals are on the scale of y (proportions for the binomial).  Working residuals
+  are (y - mu) g'(mu) as in R; statsmodels multiplies binomial working residuals by the
+  number of trials squared (statsmodels issue: resid_working uses n_trials twice).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import numpy as np
+from scipy import linalg, special
+
+from glmteach.irls import IterationState
+from glmteach.problem import GLMProblem
+
+__all__ = ["GLMResults", "Summary"]
+
+COV_TYPES = ("nonrobust", "HC0", "HC1")
+
+
+class Summary(str):
+    """A plain-text table that displays itself without quotes in notebooks."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+class GLMResults:
+    """The result of ``gt.fit``: the problem, the iteration history and inference."""
+
+    def __init__(self, problem: GLMProblem, history: list[IterationState], converged: bool,
+                 method: str = "irls", cov_type: str = "nonrobust"):
+        if cov_type not in COV_TYPES:
+            raise ValueError(f"cov_type: must be one of {COV_TYPES}, got {cov_type!r}")
+        self.problem = problem
+        self.history = history
+        self.converged = bool(converged)
+        self.method = method
+        self.cov_type = cov_type
+        self.family = problem.family
+        self.model_spec = None  # set by gt.glm: turns new data into a design matrix
+        final = history[-1]
+        self._final = final
+        self.n_iter = final.iteration
+        self.nobs = problem.n
+        self.df_model = problem.p - 1
+        self.df_resid = problem.n - problem.p
+        self.deviance = final.deviance
+        self.llf = final.llf
+        self.scale = problem.scale(final.mu)
+        self.pearson_chi2 = problem.pearson_chi2(final.mu)
+        self.aic = -2.0 * self.llf + 2.0 * problem.p
+        self.bic = -2.0 * self.llf + problem.p * np.log(problem.n)
+
+    # -- labelling --------------------------------------------------------------------
+    def _by_param(self, values):
+        if self.problem.labelled:
+            import pandas as pd
+
+            return pd.Series(values, index=self.problem.param_names)
+        return values
+
+    def _by_row(self, values):
+        if self.problem.row_index is not None:
+            import pandas as pd
+
+            return pd.Series(values, index=self.problem.row_index)
+        return values
+
+    # -- coefficients -------------------------------------------------------------------
+    @property
+    def params(self):
+        return self._by_param(self._final.params.copy())
+
+    @cached_property
+    def normalized_cov_params(self) -> np.ndarray:
+        """(X' W X)^{-1}: the inverse information matrix for phi = 1."""
+        X, w = self.problem.X, self._final.w
+        root = X * np.sqrt(w)[:, None]
+        info = root.T @ root
+        try:
+            factor = linalg.cho_factor(info, check_finite=False)
+            return linalg.cho_solve(factor, np.eye(self.problem.p), check_finite=False)
+        except linalg.LinAlgError:
+            return np.linalg.pinv(info)
+
+    def _cov(self, cov_type: str) -> np.ndarray:
+        if cov_type not in COV_TYPES:
+            raise ValueError(f"cov_type: must be one of {COV_TYPES}, got {cov_type!r}")
+        bread = self.normalized_cov_params
+        if cov_type == "nonrobust":
+            return self.scale * bread
+        X, final, problem = self.problem.X, self._final, self.problem
+        # score of observation i with respect to eta_i: w_i (y_i - mu_i) / (v(mu_i) g'(mu_i))
+        score = final.w * (final.z - final.eta + problem.offset)
+        meat_root = X * score[:, None]
+        cov = bread @ (meat_root.T @ meat_root) @ bread
+        if cov_type == "HC1":
+            cov *= problem.n / (problem.n - problem.p)
+        return cov
+
+    def cov_params(self, cov_type: str | None = None):
+        """Covariance matrix of the estimates (``cov_type`` defaults to the fit's)."""
+        cov = self._cov(cov_type or self.cov_type)
+        if self.problem.labelled:
+            import pandas as pd
+
+            names = self.problem.param_names
+            return pd.DataFrame(cov, index=names, columns=names)
+        return cov
+
+    @cached_property
+    def _bse(self) -> np.ndarray:
+        return np.sqrt(np.diag(self._cov(self.cov_type)))
+
+    @property
+    def bse(self):
+        return self._by_param(self._bse.copy())
+
+    @property
+    def tvalues(self):
+        return self._by_param(self._final.params / self._bse)
+
+    @property
+    def pvalues(self):
+        """Two-sided p-values from the normal distribution: 2 P(Z > |z|)."""
+        return self._by_param(2.0 * special.ndtr(-np.abs(self._final.params / self._bse)))
+
+    def conf_int(self, alpha: float = 0.05):
+        """Wald intervals beta-hat +/- z_{1 - alpha/2} se, one row per coefficient."""
+        if not 0 < alpha < 1:
+            raise ValueError(f"alpha: must be between 0 and 1, got {alpha!r}")
+        half = special.ndtri(1 - alpha / 2) * self._bse
+        bounds = np.column_stack([self._final.params - half, self._final.params + half])
+        if self.problem.labelled:
+            import pandas as pd
+
+            return pd.DataFrame(bounds, index=self.problem.param_names, columns=[0, 1])
+        return bounds
+
+    # -- fit statistics -------------------------------------------------------------------
+    @cached_property
+    def null_deviance(self) -> float:
+        """Deviance of the intercept-only model (with the same offset, if any)."""
+        problem = self.problem
+        if not np.any(problem.offset):
+            mu_null = np.average(problem.y, weights=problem.weights)
+            return problem.family.deviance(problem.y, np.full(problem.n, mu_null),
+                                           problem.weights)
+        from glmteach.irls import fit_problem
+
+        null_problem = GLMProblem(np.ones((problem.n, 1)), problem.y, problem.family,
+                                  weights=problem.weights, offset=problem.offset)
+        return fit_problem(null_problem, tol=1e-12, keep_vectors=False).deviance
+
+    # -- fitted values and prediction --------------------------------------------------------
+    @property
+    def fittedvalues(self):
+        return self._by_row(self._final.mu.copy())
+
+    @property
+    def linear_predictor(self):
+        """eta = X beta + offset (including ln(exposure))."""
+        return self._by_row(self._final.eta.copy())
+
+    def predict(self, X_new=None, offset=None, exposure=None, linear: bool = False):
+        """Predicted means g^{-1}(X_new beta + offset + ln exposure) (or eta if ``linear``).
+
+        Without ``X_new`` this returns the fitted values.  For a formula model, X_new may
+        be a DataFrame of raw variables; it is turned into a design matrix by the formula.
+        """
+        if X_new is None:
+            return self.linear_predictor if linear else self.fittedvalues
+        index = getattr(X_new, "index", None)
+        if self.model_spec is not None and hasattr(X_new, "columns"):
+            X_new = self.model_spec(X_new)
+        X = np.asarray(X_new, dtype=float)
+        if X.ndim == 1:
+            X = X[None, :] if X.shape[0] == self.problem.p else X[:, None]
+        if X.ndim != 2 or X.shape[1] != self.problem.p:
+            raise ValueError(
+                f"X_new: must have {self.problem.p} columns (the model's coefficients), got "
+                f"shape {X.shape}"
+            )
+        eta = X @ self._final.params
+        if offset is not None:
+            eta = eta + np.asarray(offset, dtype=float)
+        if exposure is not None:
+            exposure = np.asarray(exposure, dtype=float)
+            if np.any(exposure <= 0):
+                raise ValueError("exposure: must be positive")
+            eta = eta + np.log(exposure)
+        values = eta if linear else self.family.link.inverse(eta)
+        if index is not None and len(index) == len(values):
+            import pandas as pd
+
+            return pd.Series(values, index=index)
+        return values
+
+    # -- residuals ---------------------------------------------------------------------------
+    @property
+    def resid_response(self):
+        """y - mu."""
+        return self._by_row(self.problem.y - self._final.mu)
+
+    @property
+    def resid_pearson(self):
+        """(y - mu) sqrt(w / v(mu)); their squares add up to ``pearson_chi2``."""
+        p, mu = self.problem, self._final.mu
+        return self._by_row((p.y - mu) * np.sqrt(p.weights / p.family.variance(mu)))
+
+    @property
+    def resid_deviance(self):
+        """sign(y - mu) sqrt(w d(y, mu)); their squares add up to ``deviance``."""
+        p, mu = self.problem, self._final.mu
+        unit = np.maximum(p.family.unit_deviance(p.y, mu), 0.0)
+        return self._by_row(np.sign(p.y - mu) * np.sqrt(p.weights * unit))
+
+    @property
+    def resid_working(self):
+        """(y - mu) g'(mu) = z - (eta - offset): the residual of the last WLS regression."""
+        final = self._final
+        return self._by_row(final.z - final.eta + self.problem.offset)
+
+    @property
+    def resid_anscombe(self):
+        """sqrt(w / phi) (A(y) - A(mu)) / v(mu)^{1/6}, A the family's Anscombe transform
+        (divided by sqrt(scale) as in statsmodels >= 0.15)."""
+        p, mu = self.problem, self._final.mu
+        fam = p.family
+        diff = fam.anscombe_transform(p.y) - fam.anscombe_transform(mu)
+        return self._by_row(np.sqrt(p.weights / self.scale) * diff / fam.variance(mu) ** (1 / 6))
+
+    # -- display -----------------------------------------------------------------------------
+    def summary(self, alpha: float = 0.05) -> Summary:
+        """A coefficient table and fit statistics, laid out like statsmodels and R."""
+        names = self.problem.param_names
+        params = self._final.params
+        ci = np.asarray(self.conf_int(alpha))
+        z = params / self._bse
+        pv = 2.0 * special.ndtr(-np.abs(z))
+        width = max(12, *(len(n) for n in names)) + 2
+        lo, hi = f"[{alpha / 2:.3f}", f"{1 - alpha / 2:.3f}]"
+        header = (f"{'':<{width}}{'coef':>11}{'std err':>11}{'z':>9}{'P>|z|':>9}"
+                  f"{lo:>11}{hi:>11}")
+        rows = [
+            f"{n:<{width}}{b:>11.4f}{s:>11.4f}{t:>9.3f}{q:>9.3f}{a:>11.4f}{c:>11.4f}"
+            for n, b, s, t, q, (a, c) in zip(names, params, self._bse, z, pv, ci, strict=True)
+        ]
+        rule = "=" * len(header)
+        left = [
+            ("Family:", self.family.name),
+            ("Link:", type(self.family.link).__name__),
+            ("Method:", f"{self.method.upper()}, {self.cov_type}"),
+            ("Iterations:", f"{self.n_iter} ({'' if self.converged else 'NOT '}converged)"),
+            ("No. observations:", f"{self.nobs}"),
+            ("Df residuals:", f"{self.df_resid}"),
+        ]
+        right = [
+            ("Scale:", f"{self.scale:.6g}"),
+            ("Deviance:", f"{self.deviance:.6g}"),
+            ("Pearson chi2:", f"{self.pearson_chi2:.6g}"),
+            ("Log-likelihood:", f"{self.llf:.6g}"),
+            ("AIC:", f"{self.aic:.6g}"),
+            ("BIC:", f"{self.bic:.6g}"),
+        ]
+        half = len(header) // 2
+        info = [
+            f"{a:<18}{b:>{half - 20}}  {c:<16}{d:>{len(header) - half - 18}}"
+            for (a, b), (c, d) in zip(left, right, strict=True)
+        ]
+        dep = self.problem.response_name or "y"
+        title = f"Generalized Linear Model: {dep}".center(len(header))
+        return Summary("\n".join([title, rule, *info, rule, header, "-" * len(header),
+                                  *rows, rule]))
+
+    def __repr__(self) -> str:
+        return (f"<GLMResults {self.family!r}: {self.nobs} observations, {self.problem.p} "
+                f"coefficients, deviance {self.deviance:.6g}, "
+                f"{'converged' if self.converged else 'not converged'} in {self.n_iter} "
+                f"iterations>")
