@@ -614,7 +614,9 @@ class Tweedie(Family):
         if p == 2:
             return Gamma().unit_deviance(y, mu)
         return 2.0 * (
-            y ** (2 - p) / ((1 - p) * (2 - p)) - y * mu ** (1 - p) / (1 - p) + mu ** (2 - p) / (2 - p)
+            y ** (2 - p) / ((1 - p) * (2 - p))
+            - y * mu ** (1 - p) / (1 - p)
+            + mu ** (2 - p) / (2 - p)
         )
 
     def loglike_obs(self, y, mu, scale=1.0, weights=1.0):
