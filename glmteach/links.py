@@ -262,7 +262,8 @@ class NegativeBinomialLink(Link):
         return np.log(a_mu / (1.0 + a_mu))
 
     def inverse(self, eta):
-        return -1.0 / (self.alpha * np.expm1(-np.asarray(eta, dtype=float)))
+        # e^eta = alpha mu / (1 + alpha mu)  =>  alpha mu = 1 / (e^{-eta} - 1)
+        return 1.0 / (self.alpha * np.expm1(-np.asarray(eta, dtype=float)))
 
     def deriv(self, mu):
         mu = np.asarray(mu, dtype=float)
