@@ -1,0 +1,181 @@
+"""Packaging checks: pip and conda environments agree, the wheel carries the data sets,
+and ``import glmteach`` stays light."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# conda-forge name -> PyPI name, where they differ.  Add a line here whenever
+# environment.yml needs a conda-only spelling (e.g. matplotlib-base).
+CONDA_TO_PIP = {
+    "matplotlib-base": "matplotlib",
+    "pytables": "tables",
+    "python-graphviz": "graphviz",
+    "pytorch": "torch",
+}
+# Entries of environment.yml that are not Python packages of glmteach's own.
+CONDA_ONLY = {"python", "pip"}
+
+
+def _pyproject() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def _environment() -> dict:
+    return yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
+
+
+def pip_requirements() -> dict[str, SpecifierSet]:
+    """Core dependencies + the ``test`` extra; requirements with an environment marker
+    (back-ports such as ``tomli`` for Python 3.10) are left out: conda resolves those
+    itself."""
+    project = _pyproject()["project"]
+    lines = list(project["dependencies"]) + list(project["optional-dependencies"]["test"])
+    reqs = {}
+    for line in lines:
+        req = Requirement(line)
+        if req.marker is not None:
+            continue
+        name = canonicalize_name(req.name)
+        assert name not in reqs, f"{req.name} listed twice in pyproject.toml"
+        reqs[name] = req.specifier
+    return reqs
+
+
+def conda_requirements() -> dict[str, SpecifierSet]:
+    reqs = {}
+    for entry in _environment()["dependencies"]:
+        if not isinstance(entry, str):
+            continue  # the pip: sub-list
+        match = re.fullmatch(r"\s*([A-Za-z0-9_.\-]+)\s*(.*?)\s*", entry)
+        assert match, f"cannot parse environment.yml entry {entry!r}"
+        conda_name, spec = match.groups()
+        if conda_name in CONDA_ONLY:
+            continue
+        name = canonicalize_name(CONDA_TO_PIP.get(conda_name, conda_name))
+        assert name not in reqs, f"{conda_name} listed twice in environment.yml"
+        reqs[name] = SpecifierSet(spec.replace(" ", ""))
+    return reqs
+
+
+def test_pip_and_conda_name_the_same_packages():
+    pip, conda = pip_requirements(), conda_requirements()
+    assert set(pip) == set(conda), (
+        f"only in pyproject.toml: {sorted(set(pip) - set(conda))}; "
+        f"only in environment.yml: {sorted(set(conda) - set(pip))}"
+    )
+
+
+def test_pip_and_conda_lower_bounds_agree():
+    pip, conda = pip_requirements(), conda_requirements()
+    differ = {
+        name: (str(pip[name]), str(conda[name]))
+        for name in set(pip) & set(conda)
+        if pip[name] != conda[name]
+    }
+    assert not differ, f"version bounds differ (pyproject, environment.yml): {differ}"
+
+
+def test_core_dependencies_are_the_notebooks_stack():
+    core = {canonicalize_name(Requirement(r).name) for r in _pyproject()["project"]["dependencies"]}
+    needed = {
+        "numpy", "scipy", "pandas", "formulaic", "statsmodels",
+        "matplotlib", "ipywidgets", "jupyterlab",
+    }  # fmt: skip
+    assert needed <= core, f"missing core dependencies: {sorted(needed - core)}"
+
+
+def test_environment_installs_glmteach_itself():
+    env = _environment()
+    assert env["channels"] == ["conda-forge"]
+    pip_sections = [e["pip"] for e in env["dependencies"] if isinstance(e, dict) and "pip" in e]
+    assert pip_sections, "environment.yml has no pip: section"
+    assert any(line in ("-e .", ".") for line in pip_sections[0]), (
+        "environment.yml must pip-install the checkout (`- -e .`) so Binder has glmteach"
+    )
+
+
+def test_import_is_light_and_fast():
+    """``import glmteach`` must not pull in matplotlib or ipywidgets (they load only with
+    ``glmteach.plotting`` / ``glmteach.widgets``) and must take under a second.  Measured
+    in a fresh interpreter; the best of two runs, since the first may also write the
+    package's ``__pycache__``."""
+    code = (
+        "import json, sys, time\n"
+        "t0 = time.perf_counter()\n"
+        "import glmteach\n"
+        "dt = time.perf_counter() - t0\n"
+        "heavy = sorted(m for m in ('matplotlib', 'ipywidgets') if m in sys.modules)\n"
+        "print(json.dumps({'seconds': dt, 'heavy': heavy}))\n"
+    )
+    runs = []
+    for _ in range(2):
+        proc = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert proc.returncode == 0, f"import glmteach failed:\n{proc.stderr}"
+        runs.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    assert runs[-1]["heavy"] == [], f"import glmteach imported {runs[-1]['heavy']}"
+    best = min(r["seconds"] for r in runs)
+    assert best < 1.0, f"import glmteach took {best:.2f} s (limit 1 s)"
+
+
+def test_build_includes_modules_and_datasets(tmp_path):
+    """What setuptools' ``build_py`` (the step that fills a wheel) collects from a copy of
+    the project: every module and the CSV data sets.  Offline: no build isolation."""
+    pytest.importorskip("setuptools", reason="the build check needs setuptools in the env")
+    src = tmp_path / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, src / name)
+    shutil.copytree(
+        ROOT / "glmteach", src / "glmteach", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    out = tmp_path / "lib"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import setuptools; setuptools.setup()",
+            "-q",
+            "build_py",
+            "-d",
+            str(out),
+        ],
+        cwd=src,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, f"build_py failed:\n{proc.stdout}\n{proc.stderr}"
+    built = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
+    expected = {
+        p.relative_to(src).as_posix()
+        for pattern in ("glmteach/**/*.py", "glmteach/datasets/*.csv")
+        for p in src.glob(pattern)
+    }
+    assert any(name.endswith(".csv") for name in expected), "no data sets in glmteach/datasets"
+    missing = sorted(expected - built)
+    assert not missing, f"missing from the build: {missing}"
