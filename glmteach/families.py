@@ -230,10 +230,7 @@ class Binomial(Family):
     def unit_deviance(self, y, mu):
         y = _as_float(y)
         mu = _as_float(mu)
-        return 2.0 * (
-            special.xlogy(y, y) - special.xlogy(y, mu)
-            + special.xlogy(1 - y, 1 - y) - special.xlogy(1 - y, 1 - mu)
-        )
+        return 2.0 * (special.xlogy(y, y / mu) + special.xlogy(1 - y, (1 - y) / (1 - mu)))
 
     def loglike_obs(self, y, mu, scale=1.0, weights=1.0):
         n = _as_float(weights) / scale
@@ -291,7 +288,7 @@ class Poisson(Family):
     def unit_deviance(self, y, mu):
         """2 [y ln(y/mu) - (y - mu)]; at y = 0 this is 2 mu, not 0."""
         y = _as_float(y)
-        return 2.0 * (special.xlogy(y, y) - special.xlogy(y, mu) - (y - mu))
+        return 2.0 * (special.xlogy(y, y / mu) - (y - mu))
 
     def loglike_obs(self, y, mu, scale=1.0, weights=1.0):
         y = _as_float(y)
@@ -477,7 +474,7 @@ class NegativeBinomial(Family):
         y = _as_float(y)
         r = 1.0 / self.alpha
         return 2.0 * (
-            special.xlogy(y, y) - special.xlogy(y, mu)
+            special.xlogy(y, y / mu)
             - (y + r) * (np.log1p(self.alpha * y) - np.log1p(self.alpha * mu))
         )
 

@@ -55,7 +55,9 @@ class IterationState:
     near y) rather than from coefficients.  ``z`` and ``w`` are the working response
     and Fisher working weights at this state's mean: the inputs of the next step.
     ``step_size`` is the fraction of the full step that was taken (1, 1/2, 1/4, ...;
-    0 when no fraction of the step lowered the deviance).
+    0 when no fraction of the step lowered the deviance).  In large fits (see
+    ``keep_vectors`` of ``fit``) the vectors and ``llf`` of iterations before the last
+    are not kept (None), to save memory and time.
     """
 
     iteration: int
@@ -65,7 +67,7 @@ class IterationState:
     z: np.ndarray | None
     w: np.ndarray | None
     deviance: float
-    llf: float
+    llf: float | None
     step_size: float = 1.0
 
     def without_vectors(self) -> IterationState:
@@ -88,11 +90,13 @@ def working_response_and_weights(problem: GLMProblem, eta: np.ndarray, mu: np.nd
     return z, w
 
 
-def _state(problem: GLMProblem, iteration: int, params, eta, mu, step_size) -> IterationState:
+def _state(problem: GLMProblem, iteration: int, params, eta, mu, step_size,
+           deviance: float | None = None, with_llf: bool = True) -> IterationState:
     z, w = working_response_and_weights(problem, eta, mu)
     return IterationState(
         iteration=iteration, params=params, eta=eta, mu=mu, z=z, w=w,
-        deviance=problem.deviance(mu), llf=problem.loglike(mu), step_size=step_size,
+        deviance=problem.deviance(mu) if deviance is None else deviance,
+        llf=problem.loglike(mu) if with_llf else None, step_size=step_size,
     )
 
 
@@ -125,27 +129,26 @@ def initial_state(problem: GLMProblem, start=None) -> IterationState:
     return _state(problem, 0, start.copy(), eta, mu, 1.0)
 
 
-def solve_weighted_least_squares(X: np.ndarray, w: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+def solve_weighted_least_squares(problem: GLMProblem, w: np.ndarray,
+                                 rhs: np.ndarray) -> np.ndarray:
     """Solve (X' W X) beta = X' rhs for non-negative weights W.
 
     X' W X is formed as (sqrt(W) X)'(sqrt(W) X) with one BLAS product (no n x n
     matrix) and solved with its Cholesky factor; if that fails (not positive definite,
     e.g. too many zero weights), least squares on sqrt(W) X by QR/SVD is used instead.
     """
-    root_w = np.sqrt(w)
-    Xw = X * root_w[:, None]
-    xtwx = Xw.T @ Xw
-    xtr = X.T @ rhs
+    xtwx, root_x = problem.weighted_crossprod(w)
     try:
         factor = linalg.cho_factor(xtwx, lower=False, check_finite=False)
-        return linalg.cho_solve(factor, xtr, check_finite=False)
+        return linalg.cho_solve(factor, problem.X.T @ rhs, check_finite=False)
     except linalg.LinAlgError:
+        root_w = np.sqrt(w)
         target = np.divide(rhs, root_w, out=np.zeros_like(rhs), where=root_w > 0)
-        return np.linalg.lstsq(Xw, target, rcond=None)[0]
+        return np.linalg.lstsq(root_x, target, rcond=None)[0]
 
 
 def _fisher_target(state: IterationState, problem: GLMProblem) -> np.ndarray:
-    return solve_weighted_least_squares(problem.X, state.w, state.w * state.z)
+    return solve_weighted_least_squares(problem, state.w, state.w * state.z)
 
 
 def _newton_target(state: IterationState, problem: GLMProblem) -> np.ndarray:
@@ -170,7 +173,8 @@ def _deviance_rose(new: float, old: float) -> bool:
     return new - old > 1e-12 * (abs(old) + 0.1)
 
 
-def _take_step(state: IterationState, problem: GLMProblem, target: np.ndarray) -> IterationState:
+def _take_step(state: IterationState, problem: GLMProblem, target: np.ndarray,
+               with_llf: bool = True) -> IterationState:
     """Move from ``state`` towards ``target``, halving the step while it is not safe."""
     fam, link = problem.family, problem.link
     step = 1.0
@@ -192,7 +196,8 @@ def _take_step(state: IterationState, problem: GLMProblem, target: np.ndarray) -
                 elif state.params is not None and _deviance_rose(dev, state.deviance):
                     reason = "a higher deviance"
                 else:
-                    return _state(problem, state.iteration + 1, params, eta, mu, step)
+                    return _state(problem, state.iteration + 1, params, eta, mu, step, dev,
+                                  with_llf)
         if state.params is None:
             raise FitError(
                 f"iteration 1: the first step from the data start gives {reason} through "
@@ -222,12 +227,12 @@ def newton_step(state: IterationState, problem: GLMProblem) -> IterationState:
     return _take_step(state, problem, _newton_target(state, problem))
 
 
-STEPS = {"irls": irls_step, "newton": newton_step}
+TARGETS = {"irls": _fisher_target, "newton": _newton_target}
 
 
 def _check_controls(method: str, tol, maxiter) -> None:
-    if method not in STEPS:
-        raise ValueError(f"method: must be one of {sorted(STEPS)}, got {method!r}")
+    if method not in TARGETS:
+        raise ValueError(f"method: must be one of {sorted(TARGETS)}, got {method!r}")
     if not (isinstance(tol, (int, float)) and np.isfinite(tol) and tol > 0):
         raise ValueError(f"tol: must be a positive finite number, got {tol!r}")
     if isinstance(maxiter, bool) or not isinstance(maxiter, (int, np.integer)) or maxiter < 1:
@@ -243,13 +248,13 @@ def fit_problem(problem: GLMProblem, method: str = "irls", start=None, tol: floa
     _check_controls(method, tol, maxiter)
     if cov_type not in ("nonrobust", "HC0", "HC1"):
         raise ValueError(f"cov_type: must be 'nonrobust', 'HC0' or 'HC1', got {cov_type!r}")
-    step = STEPS[method]
+    target = TARGETS[method]
     keep = problem.n <= KEEP_VECTORS_UP_TO if keep_vectors is None else keep_vectors
     state = initial_state(problem, start)
     history = [state]
     converged = False
     for _ in range(maxiter):
-        new = step(state, problem)
+        new = _take_step(state, problem, target(state, problem), with_llf=keep)
         if not keep:
             history[-1] = history[-1].without_vectors()
         history.append(new)
@@ -265,6 +270,8 @@ def fit_problem(problem: GLMProblem, method: str = "irls", start=None, tol: floa
             f"Raise maxiter or check the model.",
             ConvergenceWarning, stacklevel=3,
         )
+    if history[-1].llf is None:
+        history[-1] = dataclasses.replace(history[-1], llf=problem.loglike(history[-1].mu))
     results = GLMResults(problem, history, converged=converged, method=method,
                          cov_type=cov_type)
     _warn_if_separated(results)
@@ -284,8 +291,8 @@ def fit(X, y, family=None, weights=None, offset=None, exposure=None, method: str
     start : optional starting coefficients; by default IRLS starts from the data
     tol : convergence tolerance on |D_new - D_old| / (|D_new| + 0.1) (R's rule)
     maxiter : at most this many steps; a ``ConvergenceWarning`` if not converged
-    keep_vectors : keep eta, mu, z, w of every iteration in ``history`` (default: when
-        n <= 20,000); the final iteration always keeps them.
+    keep_vectors : keep eta, mu, z, w and llf of every iteration in ``history`` (default:
+        when n <= 20,000); the final iteration always has them.
     cov_type : "nonrobust" (model-based), "HC0" or "HC1" (sandwich) for bse and p-values
     """
     problem = GLMProblem(X, y, family, weights=weights, offset=offset, exposure=exposure)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import linalg
+from scipy.linalg import blas
 
 from glmteach import families as F
 from glmteach import links as L
@@ -50,7 +51,19 @@ def _to_float_array(value, name: str) -> np.ndarray:
     return arr
 
 
+def crossprod(A: np.ndarray) -> np.ndarray:
+    """A'A by one BLAS ``syrk`` call (half the work of ``A.T @ A``), as a full symmetric
+    matrix, without copying A whether it is stored by rows or by columns."""
+    if A.flags.c_contiguous:  # A' is then a column-major p x n matrix: syrk(A') = A'A
+        upper = blas.dsyrk(1.0, A.T, trans=0)
+    else:
+        upper = blas.dsyrk(1.0, np.asfortranarray(A), trans=1)
+    return np.triu(upper) + np.triu(upper, 1).T
+
+
 def _check_finite(arr: np.ndarray, name: str) -> None:
+    if np.isfinite(arr.sum()):  # fast path; an overflowing sum falls through to the count
+        return
     bad = ~np.isfinite(arr)
     if arr.ndim > 1:
         bad = bad.any(axis=tuple(range(1, arr.ndim)))
@@ -166,7 +179,8 @@ class GLMProblem:
             self.exposure = exp_arr
             off = off + np.log(exp_arr)
 
-        self.X = np.ascontiguousarray(X)
+        self.X = X if (X.flags.c_contiguous or X.flags.f_contiguous) else np.ascontiguousarray(X)
+        self._scratch: np.ndarray | None = None
         self.y = y
         self.weights = prior
         self.offset = off
@@ -206,8 +220,7 @@ class GLMProblem:
 
     def _check_rank(self) -> None:
         """Reject aliased columns, naming them (see ``ALIAS_TOLERANCE``)."""
-        X = self.X
-        gram = X.T @ X
+        gram = crossprod(self.X)
         norms = np.sqrt(np.diag(gram))
         aliased = []
         keep = []
@@ -229,6 +242,18 @@ class GLMProblem:
                 f"aliased column(s): {names}. Drop them (or one level of each categorical "
                 f"variable when there is an intercept)"
             )
+
+    def weighted_crossprod(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """X' W X for non-negative weights, and sqrt(W) X.
+
+        sqrt(W) X is written into one n x p scratch array that the problem keeps, so
+        repeated IRLS steps reuse memory instead of allocating a new copy of X each time
+        (the returned array is overwritten by the next call).
+        """
+        if self._scratch is None:
+            self._scratch = np.empty_like(self.X, order="K")
+        np.multiply(self.X, np.sqrt(w)[:, None], out=self._scratch)
+        return crossprod(self._scratch), self._scratch
 
     # -- quantities of a mean vector ------------------------------------------------
     @property
