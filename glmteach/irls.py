@@ -36,6 +36,7 @@ import numpy as np
 from scipy import linalg
 
 from glmteach.exceptions import ConvergenceWarning, FitError, PerfectSeparationWarning
+from glmteach.families import Binomial
 from glmteach.problem import GLMProblem
 
 __all__ = ["IterationState", "initial_state", "irls_step", "newton_step", "fit", "fit_problem"]
@@ -78,15 +79,29 @@ class IterationState:
 def working_response_and_weights(problem: GLMProblem, eta: np.ndarray, mu: np.ndarray):
     """z and Fisher weights W at (eta, mu); see the module docstring.
 
+    Tail-stable: W is computed as w (d mu/d eta) [(d mu/d eta) / v(mu)], so the square
+    of a tiny d mu/d eta cannot underflow, and for the binomial v(mu) = mu (1 - mu)
+    takes 1 - mu from ``link.inverse_complement(eta)``, which does not cancel when mu
+    is close to 1 (so both tails of logit, probit and cloglog keep their weights).
     Observations whose mean sits on the boundary of the mean space (d mu/d eta = 0 or
-    v(mu) = 0, e.g. a probability that rounds to exactly 0 or 1) get weight 0 and
-    z = eta - offset, instead of 0/0.
+    v(mu) = 0, e.g. a probability that rounds to exactly 0 or 1), or whose working
+    residual (y - mu) / (d mu/d eta) overflows, get weight 0 and z = eta - offset,
+    instead of 0/0 or 0 * inf.
     """
-    mu_eta = problem.link.inverse_deriv(eta)
-    var = problem.family.variance(mu)
-    w = np.divide(problem.weights * mu_eta**2, var, out=np.zeros_like(mu), where=var > 0)
-    z = eta - problem.offset
-    z += np.divide(problem.y - mu, mu_eta, out=np.zeros_like(mu), where=mu_eta != 0)
+    with np.errstate(over="ignore", under="ignore"):
+        mu_eta = problem.link.inverse_deriv(eta)
+        if isinstance(problem.family, Binomial):
+            var = mu * problem.link.inverse_complement(eta)
+        else:
+            var = problem.family.variance(mu)
+        ratio = np.divide(mu_eta, var, out=np.zeros_like(mu), where=var > 0)
+        w = problem.weights * mu_eta * ratio
+        resid = np.divide(problem.y - mu, mu_eta, out=np.zeros_like(mu), where=mu_eta != 0)
+    overflow = ~np.isfinite(resid)
+    if overflow.any():
+        resid[overflow] = 0.0
+        w[overflow] = 0.0
+    z = eta - problem.offset + resid
     return z, w
 
 

@@ -56,6 +56,11 @@ class Link:
     def inverse_deriv(self, eta: np.ndarray) -> np.ndarray:
         return 1.0 / self.deriv(self.inverse(eta))
 
+    def inverse_complement(self, eta: np.ndarray) -> np.ndarray:
+        """1 - g^{-1}(eta).  The links onto (0, 1) override this with a formula that stays
+        accurate when the mean is close to 1, where ``1 - inverse(eta)`` cancels."""
+        return 1.0 - self.inverse(eta)
+
     def __call__(self, mu: np.ndarray) -> np.ndarray:
         return self.link(mu)
 
@@ -138,6 +143,9 @@ class Logit(Link):
     def inverse_deriv(self, eta):
         return special.expit(eta) * special.expit(-np.asarray(eta, dtype=float))
 
+    def inverse_complement(self, eta):
+        return special.expit(-np.asarray(eta, dtype=float))
+
 
 class Probit(Link):
     """g(mu) = Phi^{-1}(mu), the standard normal quantile function."""
@@ -159,6 +167,9 @@ class Probit(Link):
 
     def inverse_deriv(self, eta):
         return _normal_pdf(eta)
+
+    def inverse_complement(self, eta):
+        return special.ndtr(-np.asarray(eta, dtype=float))
 
 
 class CLogLog(Link):
@@ -184,6 +195,9 @@ class CLogLog(Link):
     def inverse_deriv(self, eta):
         eta = np.asarray(eta, dtype=float)
         return np.exp(eta - np.exp(eta))
+
+    def inverse_complement(self, eta):
+        return np.exp(-np.exp(np.asarray(eta, dtype=float)))
 
 
 class Power(Link):
