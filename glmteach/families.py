@@ -230,7 +230,13 @@ class Binomial(Family):
     def unit_deviance(self, y, mu):
         y = _as_float(y)
         mu = _as_float(mu)
-        return 2.0 * (special.xlogy(y, y / mu) + special.xlogy(1 - y, (1 - y) / (1 - mu)))
+        # y ln(y/mu) is 0 when y = 0 whatever mu is: the ratio is only formed where y > 0
+        # (a fitted probability of exactly 0 or 1 next to y = 0 or 1 must give 0, not the
+        # NaN of xlogy(0, 0/0)); likewise for 1 - y.
+        with np.errstate(divide="ignore"):
+            ratio1 = np.divide(y, mu, out=np.ones(np.broadcast(y, mu).shape), where=y > 0)
+            ratio0 = np.divide(1 - y, 1 - mu, out=np.ones(ratio1.shape), where=y < 1)
+        return 2.0 * (special.xlogy(y, ratio1) + special.xlogy(1 - y, ratio0))
 
     def loglike_obs(self, y, mu, scale=1.0, weights=1.0):
         n = _as_float(weights) / scale
