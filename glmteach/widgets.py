@@ -1,0 +1,904 @@
+r"""Interactive widgets (ipywidgets) for teaching GLMs, built on ``glmteach.plotting``.
+
+    from glmteach import widgets
+    widgets.irls_stepper(res)          # step through the iterations of a fitted model
+    widgets.family_explorer("Gamma")   # density from theta, b(theta), S(y, phi)
+    widgets.link_explorer()            # inverse links and d mu / d eta
+    widgets.tweedie_explorer()         # the compound Poisson-gamma distribution
+    widgets.explore(draw, a=(0, 1, 0.1))   # your own figure with controls
+
+Rules every widget here keeps:
+
+- It only *shows* precomputed results: moving a slider never refits a model (the
+  stepper draws the ``history`` that ``gt.fit`` stored; the explorers evaluate closed
+  forms and draw a fixed-seed sample).
+- Figures are drawn by the functions of ``glmteach.plotting`` on one matplotlib
+  ``Figure`` per widget (not managed by pyplot, so the inline backend never shows a
+  stray copy), rendered to PNG and placed in the widget's ``Output`` area by setting
+  its ``outputs`` directly (one message per redraw, no flicker, no kernel needed).
+- It never raises into the notebook: invalid slider combinations and any error while
+  drawing show a message in the output area instead.
+
+Every returned widget is an ``ipywidgets.VBox`` with the attributes ``figure`` (the
+current matplotlib Figure), ``output`` (the Output area), ``message`` (the text of the
+message shown, "" when none), ``n_draws`` (how many times the figure was rendered) and
+``redraw()``; the stepper also has ``slider``, ``play``, ``method`` and ``readout``.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as W
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from PIL import Image as PILImage
+
+from glmteach import families as F
+from glmteach import plotting as P
+
+__all__ = [
+    "FigureWidget",
+    "IRLSStepper",
+    "FamilyExplorer",
+    "LinkExplorer",
+    "TweedieExplorer",
+    "Explorer",
+    "irls_stepper",
+    "family_explorer",
+    "link_explorer",
+    "tweedie_explorer",
+    "explore",
+]
+
+METHOD_LABELS = {"irls": "Fisher scoring", "newton": "Newton-Raphson"}
+LABEL_METHODS = {v: k for k, v in METHOD_LABELS.items()}
+
+
+def _html_table(rows: list[tuple[str, str]], title: str | None = None) -> str:
+    head = f"<div style='font-weight:bold;margin-bottom:2px'>{html.escape(title)}</div>" \
+        if title else ""
+    body = "".join(
+        f"<tr><td style='padding:1px 10px 1px 0'>{html.escape(a)}</td>"
+        f"<td style='text-align:right;font-family:monospace'>{html.escape(b)}</td></tr>"
+        for a, b in rows
+    )
+    return f"{head}<table style='border-collapse:collapse'>{body}</table>"
+
+
+def _fmt(x: float | None, digits: int = 6) -> str:
+    if x is None:
+        return "—"
+    try:
+        xf = float(x)
+    except (TypeError, ValueError):
+        return str(x)
+    if not np.isfinite(xf):
+        return str(xf)
+    return f"{xf:.{digits}g}"
+
+
+class FigureWidget(W.VBox):
+    """Base class: controls above an ``Output`` area showing one rendered Figure.
+
+    ``render()`` draws the figure to PNG and replaces the Output's content with it (plus
+    the current message, if any); ``show_message(text)`` replaces the figure with a
+    message only.  Subclasses implement ``_draw()``, which draws on ``self.figure``;
+    ``redraw()`` calls it and turns any exception into a message.
+    """
+
+    def __init__(self, controls: list[W.Widget], *, figsize: tuple[float, float],
+                 dpi: float = 72, below: list[W.Widget] | None = None, **kwargs: Any):
+        output = W.Output(layout=W.Layout(min_height=f"{int(figsize[1] * dpi) + 8}px"))
+        super().__init__(children=[*controls, output, *(below or [])], **kwargs)
+        self.output = output
+        self.figure = Figure(figsize=figsize, dpi=dpi)
+        FigureCanvasAgg(self.figure)
+        self.message = ""
+        self.n_draws = 0
+        self._suspended = 0
+
+    # -- output area --------------------------------------------------------------------
+    @staticmethod
+    def _message_item(text: str, level: str) -> dict:
+        color = {"error": "#b00020", "note": "#555555"}.get(level, "#555555")
+        return {
+            "output_type": "display_data",
+            "data": {
+                "text/plain": text,
+                "text/html": f"<pre style='color:{color};white-space:pre-wrap;margin:2px'>"
+                             f"{html.escape(text)}</pre>",
+            },
+            "metadata": {},
+        }
+
+    def render(self, note: str = "") -> None:
+        """Render ``self.figure`` to PNG and show it (with ``note`` below, if any)."""
+        buf = io.BytesIO()
+        self.figure.savefig(buf, format="png", dpi=self.figure.dpi,
+                            pil_kwargs={"compress_level": 1})
+        self._publish_png(buf.getvalue(), note)
+
+    def _publish_png(self, png: bytes, note: str = "") -> None:
+        self.n_draws += 1
+        items = [{
+            "output_type": "display_data",
+            "data": {"image/png": base64.b64encode(png).decode("ascii"),
+                     "text/plain": f"<glmteach figure, draw {self.n_draws}>"},
+            "metadata": {},
+        }]
+        if note:
+            items.append(self._message_item(note, "note"))
+        self.message = note
+        self.output.outputs = tuple(items)
+
+    def show_message(self, text: str) -> None:
+        """Replace the figure by a message (used for invalid values and errors)."""
+        self.message = text
+        self.output.outputs = (self._message_item(text, "error"),)
+
+    def redraw(self) -> None:
+        """Draw the figure for the current control values; never raises."""
+        if self._suspended:
+            return
+        try:
+            note = self._draw()
+        except Exception as exc:  # widgets never raise into the notebook
+            self.show_message(_describe_error(exc))
+            return
+        try:
+            self.render(note or "")
+        except Exception as exc:
+            self.show_message(_describe_error(exc))
+
+    def _draw(self) -> str | None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _observe_values(self, controls: list[W.Widget]) -> None:
+        for c in controls:
+            c.observe(self._on_change, names="value")
+
+    def _on_change(self, change: dict) -> None:
+        self.redraw()
+
+    def _single_axes(self) -> Axes:
+        """The figure's one Axes, cleared (created on first use; reusing it is faster
+        than a new Axes per redraw)."""
+        if len(self.figure.axes) != 1:
+            self.figure.clear()
+            self.figure.add_subplot(1, 1, 1)
+        ax = self.figure.axes[0]
+        ax.clear()
+        return ax
+
+    def __repr__(self) -> str:
+        return f"<glmteach {type(self).__name__}>"
+
+
+def _describe_error(exc: BaseException) -> str:
+    if isinstance(exc, ValueError):
+        return f"Cannot draw these values: {exc}"
+    return f"Could not draw the figure ({type(exc).__name__}): {exc}"
+
+
+# ======================================================================================
+# 1. IRLS stepper
+# ======================================================================================
+class IRLSStepper(FigureWidget):
+    r"""Step through the iterations of a fitted GLM (see ``irls_stepper``).
+
+    Drawing is split in two: the parts that do not depend on the iteration (contours,
+    the full path and convergence curves, axes, ticks, legends) are drawn once per
+    method and kept as a pixel background; a move of the slider restores that
+    background and draws only the *animated* artists (current point, markers, the
+    working-regression points and line) on top, then encodes the PNG.  ``figure.savefig``
+    still draws everything.
+    """
+
+    def __init__(self, results, compare=None, *, max_points: int = 2000,
+                 figsize: tuple[float, float] = (13.0, 3.9), dpi: float = 72,
+                 interval: int = 900):
+        self.fits: dict[str, Any] = {}
+        first_label = METHOD_LABELS.get(results.method, "Fisher scoring")
+        self.fits[first_label] = results
+        setup_note = ""
+        canonical = bool(results.family.is_canonical)
+        if compare is not None:
+            other = METHOD_LABELS.get(compare.method, "Newton-Raphson")
+            if other == first_label:
+                other = next(lab for lab in METHOD_LABELS.values() if lab != first_label)
+            if compare.problem.p != results.problem.p or compare.problem.n != results.problem.n:
+                setup_note = ("compare= ignored: it is a fit of a different problem "
+                              f"({compare.problem.n} x {compare.problem.p}, not "
+                              f"{results.problem.n} x {results.problem.p})")
+            else:
+                self.fits[other] = compare
+        elif not canonical:
+            from glmteach.irls import fit_problem
+
+            other_method = "newton" if results.method == "irls" else "irls"
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    self.fits[METHOD_LABELS[other_method]] = fit_problem(
+                        results.problem, method=other_method)
+            except Exception as exc:  # show the problem, keep the stepper usable
+                setup_note = (f"{METHOD_LABELS[other_method]} could not fit this model "
+                              f"({type(exc).__name__}: {exc})")
+        self.setup_note = setup_note
+        self.current = first_label
+        self.max_points = max_points
+
+        K = results.n_iter
+        self.slider = W.IntSlider(value=0, min=0, max=K, step=1, description="iteration",
+                                  continuous_update=False)
+        self.play = W.Play(value=0, min=0, max=K, step=1, interval=interval,
+                           description="play")
+        W.link((self.play, "value"), (self.slider, "value"))
+        self.method: W.ToggleButtons | None = None
+        row = [self.play, self.slider]
+        if len(self.fits) > 1 or not canonical:
+            self.method = W.ToggleButtons(description="method",
+                                          options=["Fisher scoring", "Newton-Raphson"],
+                                          value=first_label,
+                                          style={"button_width": "120px"})
+            row.append(self.method)
+        self.readout = W.HTML(value="")
+        super().__init__([W.HBox(row)], figsize=figsize, dpi=dpi, below=[self.readout])
+
+        gs = self.figure.add_gridspec(1, 3, width_ratios=[1.0, 1.0, 1.1], wspace=0.3,
+                                      left=0.055, right=0.99, bottom=0.15, top=0.89)
+        self.axes = {"path": self.figure.add_subplot(gs[0]),
+                     "convergence": self.figure.add_subplot(gs[1]),
+                     "wls": self.figure.add_subplot(gs[2])}
+        self.surface = None
+        if results.problem.p == 2:
+            self.surface = P.likelihood_surface(results, others=[
+                r for lab, r in self.fits.items() if lab != first_label])
+        self._overlay: dict[str, Any] = {}
+        self._background = None
+        self._draw_static()
+        self.slider.observe(self._on_change, names="value")
+        if self.method is not None:
+            if len(self.fits) < 2:
+                self.method.disabled = True
+            self.method.observe(self._on_method, names="value")
+        self.redraw()
+
+    @property
+    def results(self):
+        """The fit whose history is on display (depends on the method switch)."""
+        return self.fits[self.current]
+
+    # -- drawing --------------------------------------------------------------------------
+    def _draw_static(self) -> None:
+        """Draw everything that does not depend on the iteration (once per method) and
+        create the animated artists that ``_draw`` moves."""
+        res = self.results
+        ax_a, ax_b, ax_c = self.axes["path"], self.axes["convergence"], self.axes["wls"]
+        for ax in (ax_a, ax_b, ax_c):
+            ax.clear()
+        P.coefficient_path(res, ax=ax_a, surface=self.surface, highlight=False)
+        P.convergence(res, ax=ax_b)
+        ax_a.set_title(f"(a) {ax_a.get_title()}", fontsize="medium")
+        ax_b.set_title(f"(b) {ax_b.get_title()}", fontsize="medium")
+        ov: dict[str, Any] = {}
+        if res.problem.p == 2:
+            (ov["point"],) = ax_a.plot([], [], "o", ms=13, mfc="none", mec="C3", mew=2.5)
+        else:
+            ov["point"] = ax_a.axvline(0, color="C3", lw=1.5, alpha=0.8)
+            (ov["beta_points"],) = ax_a.plot([], [], "o", ms=8, mfc="none", mec="C3", mew=2)
+        ov["start"] = ax_a.text(0.03, 0.97, P.START_TEXT, transform=ax_a.transAxes,
+                                va="top", ha="left", fontsize=9,
+                                bbox={"boxstyle": "round", "fc": "white", "ec": "0.7"})
+        ov["vline"] = ax_b.axvline(0, color="C3", lw=1.5, alpha=0.8)
+        (ov["dev"],) = ax_b.plot([], [], "o", ms=11, mfc="none", mec="C3", mew=2)
+        self._draw_wls_frame(res, ax_c, ov)
+        for artist in ov.values():
+            artist.set_animated(True)
+        self._overlay = ov
+        self._params = P.history_params(res)
+        self._dev = P.history_deviances(res)
+        self._wls_cache: dict[int, P.WorkingRegression | None] = {}
+        self._background = None
+
+    def _draw_wls_frame(self, res, ax, ov: dict[str, Any]) -> None:
+        """Panel (c) without data: fixed limits covering every stored iteration (so the
+        points visibly move from one iteration to the next), labels and legend."""
+        xs, zs, n = [], [], res.problem.n
+        for state in res.history:
+            if state.z is not None and state.eta is not None:
+                x = state.eta - res.problem.offset
+                xs += [float(np.min(x)), float(np.max(x))]
+                zs += [float(np.min(state.z)), float(np.max(state.z))]
+        shown = min(n, self.max_points) if self.max_points else n
+        ax.set_title("(c) working regression (WLS)", fontsize="medium")
+        ax.set_xlabel("η − offset  (= Xβ_k)"
+                      + (f";  {shown:,} of {n:,} points shown" if shown < n else ""))
+        ax.set_ylabel("working response z")
+        if xs:
+            lo, hi = min(min(xs), min(zs)), max(max(xs), max(zs))
+            xlo, xhi, zlo, zhi = min(xs), max(xs), min(zs), max(zs)
+            padx = 0.05 * (xhi - xlo) if xhi > xlo else 1.0
+            padz = 0.05 * (zhi - zlo) if zhi > zlo else 1.0
+            ax.set_xlim(xlo - padx, xhi + padx)
+            ax.set_ylim(zlo - padz, zhi + padz)
+            ax.plot([lo - padx, hi + padx], [lo - padx, hi + padx], "--", color="0.3",
+                    lw=1.0, label="z = η − offset", gid="wls-diagonal")
+        handles = [
+            Line2D([], [], marker="o", ls="none", color="C0", alpha=0.5,
+                   label="z_i (size ∝ W_i)"),
+            Line2D([], [], ls="--", color="0.3", label="z = η − offset"),
+            Line2D([], [], color="C3", lw=1.6, label="WLS line of z on η − offset"),
+        ]
+        ax.legend(handles=handles, loc="upper left", fontsize="small")
+        ov["points"] = ax.scatter(np.zeros(0), np.zeros(0), s=np.zeros(0), c="C0",
+                                  alpha=0.35, linewidths=0, gid="wls-points")
+        (ov["line"],) = ax.plot([], [], color="C3", lw=1.6, gid="wls-line")
+        ov["equation"] = ax.text(0.98, 0.03, "", transform=ax.transAxes, ha="right",
+                                 va="bottom", fontsize=8, color="C3", gid="wls-equation")
+        ov["iteration"] = ax.text(0.98, 0.97, "", transform=ax.transAxes, ha="right",
+                                  va="top", fontsize=10, fontweight="bold")
+        ov["missing"] = ax.text(0.5, 0.5, "", transform=ax.transAxes, ha="center",
+                                va="center", fontsize=9, gid="wls-missing",
+                                bbox={"boxstyle": "round", "fc": "white", "ec": "0.7"})
+
+    def _wls(self, k: int) -> P.WorkingRegression | None:
+        if k not in self._wls_cache:
+            self._wls_cache[k] = P.working_regression_data(self.results, k,
+                                                           max_points=self.max_points)
+        return self._wls_cache[k]
+
+    def _draw(self) -> str:
+        res = self.results
+        K = len(res.history) - 1
+        k = int(self.slider.value)
+        if not 0 <= k <= K:
+            raise ValueError(f"iteration {k} is outside 0..{K}")
+        ov = self._overlay
+        beta = self._params[k]
+        has_beta = bool(np.isfinite(beta).all())
+        if res.problem.p == 2:
+            ov["point"].set_data(beta[:1] if has_beta else [], beta[1:] if has_beta else [])
+        else:
+            ov["point"].set_xdata([k, k])
+            ov["beta_points"].set_data(np.full(len(beta), k) if has_beta else [],
+                                       beta if has_beta else [])
+        ov["start"].set_visible(not has_beta)
+        ov["vline"].set_xdata([k, k])
+        ov["dev"].set_data([k], [self._dev[k]] if self._dev[k] > 0 else [np.nan])
+
+        data = self._wls(k)
+        ov["iteration"].set_text(f"iteration {k}")
+        notes = []
+        if data is None:
+            ov["points"].set_offsets(np.zeros((0, 2)))
+            ov["points"].set_sizes(np.zeros(0))
+            ov["line"].set_data([], [])
+            ov["equation"].set_text("")
+            ov["missing"].set_text(P.NO_VECTORS_TEXT.format(k=k))
+            ov["missing"].set_visible(True)
+            notes.append(f"Iteration {k}: the history holds no working vectors (eta, mu, "
+                         f"z, w) here, so panel (c) is empty; refit with keep_vectors=True "
+                         f"to see every iteration.")
+        else:
+            idx = data.shown
+            ov["points"].set_offsets(np.column_stack([data.x[idx], data.z[idx]]))
+            ov["points"].set_sizes(data.sizes())
+            grid = np.array(self.axes["wls"].get_xlim())
+            ov["line"].set_data(grid, data.intercept + data.slope * grid)
+            ov["equation"].set_text(data.label())
+            ov["missing"].set_visible(False)
+        self.readout.value = self._readout(res, k)
+        if self.setup_note:
+            notes.append(self.setup_note)
+        return "\n".join(notes)
+
+    def render(self, note: str = "") -> None:
+        """Restore the static background, draw the animated artists, encode the PNG."""
+        canvas = self.figure.canvas
+        if self._background is None:
+            canvas.draw()  # animated artists are skipped: this is the background
+            self._background = canvas.copy_from_bbox(self.figure.bbox)
+        else:
+            canvas.restore_region(self._background)
+        for artist in self._overlay.values():
+            if artist.get_visible():
+                artist.axes.draw_artist(artist)
+        width, height = canvas.get_width_height(physical=True)
+        image = PILImage.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw",
+                                    "RGBA", 0, 1)
+        buf = io.BytesIO()
+        image.save(buf, format="png", compress_level=1)
+        self._publish_png(buf.getvalue(), note)
+
+    def _readout(self, res, k: int) -> str:
+        state = res.history[k]
+        K = len(res.history) - 1
+        names = res.problem.param_names
+        rows: list[tuple[str, str]] = [("iteration", f"{k} of {K}"),
+                                       ("method", self.current)]
+        if state.params is None:
+            rows.append(("β", "start: mean from the data (no coefficients yet)"))
+        else:
+            rows += [(f"β {name}", _fmt(b, 8)) for name, b in zip(names, state.params,
+                                                                  strict=True)]
+        rows.append(("deviance D", _fmt(state.deviance, 10)))
+        if k > 0:
+            prev = res.history[k - 1].deviance
+            rows.append(("|D_k − D_{k−1}|", _fmt(abs(state.deviance - prev), 3)))
+            rows.append(("step size", _fmt(state.step_size, 3)))
+        rows.append(("log-likelihood ℓ", _fmt(state.llf, 10)))
+        if k == K:
+            rows.append(("status", "converged" if res.converged else "NOT converged"))
+        return _html_table(rows, title=f"(d) iteration {k}")
+
+    # -- events -------------------------------------------------------------------------
+    def _on_method(self, change: dict) -> None:
+        try:
+            label = change["new"]
+            if label not in self.fits:
+                self.show_message(f"{label}: no fit is available for this method. "
+                                  f"{self.setup_note}")
+                return
+            self.current = label
+            K = self.results.n_iter
+            self._suspended += 1
+            try:
+                if self.slider.value > K:
+                    self.slider.value = K
+                self.slider.max = K
+                self.play.max = K
+            finally:
+                self._suspended -= 1
+            self._draw_static()
+        except Exception as exc:
+            self.show_message(_describe_error(exc))
+            return
+        self.redraw()
+
+    def __repr__(self) -> str:
+        res = self.results
+        return (f"<glmteach IRLSStepper: {res.family.name}, {res.problem.p} coefficients, "
+                f"{res.n_iter} iterations ({self.current})>")
+
+
+def irls_stepper(results, compare=None, *, max_points: int = 2000,
+                 figsize: tuple[float, float] = (13.0, 3.9), dpi: float = 72,
+                 interval: int = 900) -> IRLSStepper:
+    r"""Step through a fitted model's iterations, from the stored ``results.history``.
+
+    Controls: a ``Play`` button linked to ``IntSlider(description="iteration")`` (0 to
+    ``n_iter``), and, when the link is not canonical, ``ToggleButtons(description=
+    "method")`` switching between Fisher scoring (expected information; what
+    ``gt.fit`` does by default) and Newton-Raphson (observed information).  The other
+    method's fit is computed once, when the widget is built (or passed as ``compare``);
+    for a canonical link both are the same algorithm (equation 13.15), so no switch.
+
+    Panels for iteration k:
+
+    (a) the coefficient path beta_0, beta_1, ... with beta_k circled; with two
+        coefficients over contours of ell(beta-hat) - ell(beta), computed once;
+    (b) deviance D_k and |D_k - D_{k-1}| on a log scale: quadratic convergence makes
+        the second curve plunge;
+    (c) the weighted least squares problem of this iteration: z = eta - offset +
+        (y - mu) g'(mu) against eta - offset, size proportional to W = w / (v g'^2);
+    (d) below the figure, a table of beta_k, D_k, |Delta D|, the step size and ell_k.
+
+    Iteration 0 of a fit that starts from the data has no coefficients ("start: mean
+    from the data"): no point in (a).  Iterations whose vectors were not kept (n >
+    20,000) show a note instead of panel (c).  ``max_points`` caps the points drawn in
+    (c) (a fixed random subset; the fitted line uses all points), which keeps a redraw
+    fast for large n.  Attributes: ``slider``, ``play``, ``method`` (None without a
+    switch), ``readout``, ``figure``, ``axes``, ``output``, ``fits``, ``n_draws``.
+    """
+    return IRLSStepper(results, compare, max_points=max_points, figsize=figsize, dpi=dpi,
+                       interval=interval)
+
+
+# ======================================================================================
+# 2. Family explorer
+# ======================================================================================
+# mean slider (min, max, step, value) and phi slider (or None: phi fixed) per family.
+# The slider ends are allowed to be invalid (e.g. a binomial mean of 0 or 1, phi = 0):
+# the widget then explains why instead of drawing.
+_FAMILY_SETUP: dict[str, dict[str, Any]] = {
+    "Gaussian": {"mean": (-5.0, 5.0, 0.1, 1.0), "phi": (0.0, 5.0, 0.05, 1.0)},
+    "Binomial": {"mean": (0.0, 1.0, 0.01, 0.3), "phi": None},
+    "Poisson": {"mean": (0.0, 30.0, 0.1, 4.0), "phi": None},
+    "Gamma": {"mean": (0.0, 20.0, 0.1, 3.0), "phi": (0.0, 3.0, 0.05, 0.5)},
+    "InverseGaussian": {"mean": (0.0, 10.0, 0.1, 2.0), "phi": (0.0, 2.0, 0.01, 0.2)},
+    "NegativeBinomial": {"mean": (0.0, 30.0, 0.1, 4.0), "phi": None},
+    "Tweedie": {"mean": (0.0, 20.0, 0.1, 3.0), "phi": (0.0, 5.0, 0.05, 1.0)},
+}
+_FIXED_PHI_NOTE = {
+    "Binomial": "φ = 1/n for a proportion out of n trials: the phi slider is ignored, "
+                "use trials (n = 1 is the Bernoulli).",
+    "Poisson": "φ = 1 for the Poisson (Var y = μ): the phi slider is ignored.",
+    "NegativeBinomial": "φ = 1 for the negative binomial (Var y = μ + α μ²): the phi "
+                        "slider is ignored; α shapes the extra variance.",
+}
+
+
+def _set_slider(slider: W.Widget, lo: float, hi: float, step: float, value: float) -> None:
+    """Reset a slider's range and value in an order traitlets accepts."""
+    slider.min = min(lo, slider.min)
+    slider.max = max(hi, slider.max)
+    slider.step = step
+    slider.value = value
+    slider.min = lo
+    slider.max = hi
+
+
+class FamilyExplorer(FigureWidget):
+    """Density / mass function of a linear exponential family (see ``family_explorer``)."""
+
+    def __init__(self, family: str | F.Family = "Poisson", *, n_sample: int = 4000,
+                 seed: int = 0, figsize: tuple[float, float] = (8.0, 4.2), dpi: float = 72):
+        fam0 = P.make_family(family)
+        name = fam0.name
+        if name not in _FAMILY_SETUP:
+            raise ValueError(f"family: must be one of {', '.join(P.FAMILY_NAMES)}")
+        self.n_sample, self.seed = n_sample, seed
+        style = {"description_width": "60px"}
+        self.family = W.Dropdown(options=list(P.FAMILY_NAMES), value=name,
+                                 description="family", style=style)
+        self.mean = W.FloatSlider(description="mean", continuous_update=False, style=style,
+                                  readout_format=".3g")
+        self.phi = W.FloatSlider(description="phi", continuous_update=False, style=style,
+                                 readout_format=".3g")
+        self.trials = W.IntSlider(value=10, min=1, max=50, description="trials",
+                                  continuous_update=False, style=style)
+        alpha0 = fam0.alpha if isinstance(fam0, F.NegativeBinomial) else 0.5
+        self.alpha = W.FloatSlider(value=alpha0, min=0.05, max=3.0, step=0.05,
+                                   description="alpha", continuous_update=False, style=style)
+        power0 = fam0.power if isinstance(fam0, F.Tweedie) and 1 < fam0.power < 2 else 1.5
+        self.power = W.FloatSlider(value=power0, min=1.0, max=2.0, step=0.05,
+                                   description="p", continuous_update=False, style=style)
+        self.note = W.HTML(value="")
+        self.readout = W.HTML(value="")
+        controls = [self.family, W.HBox([self.mean, self.phi]),
+                    W.HBox([self.trials, self.alpha, self.power]), self.note]
+        super().__init__(controls, figsize=figsize, dpi=dpi, below=[self.readout])
+        self._configure(name)
+        self._observe_values([self.mean, self.phi, self.trials, self.alpha, self.power])
+        self.family.observe(self._on_family, names="value")
+        self.redraw()
+
+    def _configure(self, name: str) -> None:
+        setup = _FAMILY_SETUP[name]
+        self._suspended += 1
+        try:
+            _set_slider(self.mean, *setup["mean"])
+            if setup["phi"] is None:
+                self.phi.disabled = True
+                self.phi.value = 1.0 if self.phi.max >= 1.0 else self.phi.max
+            else:
+                self.phi.disabled = False
+                _set_slider(self.phi, *setup["phi"])
+            for slider, owner in ((self.trials, "Binomial"), (self.alpha, "NegativeBinomial"),
+                                  (self.power, "Tweedie")):
+                slider.layout.display = None if name == owner else "none"
+            self.note.value = (f"<i>{html.escape(_FIXED_PHI_NOTE[name])}</i>"
+                               if name in _FIXED_PHI_NOTE else "")
+        finally:
+            self._suspended -= 1
+
+    def _on_family(self, change: dict) -> None:
+        try:
+            self._configure(change["new"])
+        except Exception as exc:
+            self.show_message(_describe_error(exc))
+            return
+        self.redraw()
+
+    def current_family(self) -> F.Family:
+        """The family instance for the current controls."""
+        return P.make_family(self.family.value, alpha=self.alpha.value, power=self.power.value)
+
+    def _draw(self) -> str:
+        fam = self.current_family()
+        mean, phi, trials = float(self.mean.value), float(self.phi.value), int(self.trials.value)
+        self.readout.value = ""
+        P.check_family_values(fam, mean, phi, trials)
+        ax = self._single_axes()
+        P.family_panel(fam, mean, phi, trials=trials, ax=ax, n_sample=self.n_sample,
+                       seed=self.seed)
+        self.readout.value = self._readout(fam, mean, phi, trials)
+        return ""
+
+    def _readout(self, fam: F.Family, mean: float, phi: float, trials: int) -> str:
+        if isinstance(fam, F.Tweedie):
+            lam, alpha, gamma = P.tweedie_poisson_gamma(mean, phi, fam.power)
+            rows = [("θ = μ^{1−p}/(1−p)", _fmt(fam.theta(mean))),
+                    ("λ (Poisson mean)", _fmt(lam)), ("α (gamma shape)", _fmt(alpha)),
+                    ("γ (gamma rate)", _fmt(gamma)), ("P(Y = 0) = e^{−λ}", _fmt(np.exp(-lam))),
+                    ("Var y = φ μ^p", _fmt(phi * mean**fam.power))]
+            return _html_table(rows, title="Tweedie as a Poisson sum of gammas")
+        phi_eff = 1.0 / trials if isinstance(fam, F.Binomial) else (
+            1.0 if fam.scale_is_fixed else phi)
+        theta = float(fam.theta(mean))
+        rows = [("θ = θ(μ)", _fmt(theta)), ("b(θ)", _fmt(fam.b(theta))),
+                ("b′(θ) = E y", _fmt(fam.b_prime(theta))),
+                ("b″(θ) = v(μ)", _fmt(fam.b_double_prime(theta))),
+                ("φ", _fmt(phi_eff)),
+                ("Var y = φ b″(θ)", _fmt(phi_eff * fam.b_double_prime(theta)))]
+        return _html_table(rows, title=f"{fam.name}: components of exp((yθ − b(θ))/φ + S(y, φ))")
+
+    def __repr__(self) -> str:
+        return f"<glmteach FamilyExplorer: {self.family.value}>"
+
+
+def family_explorer(family: str | F.Family = "Poisson", *, n_sample: int = 4000,
+                    seed: int = 0, figsize: tuple[float, float] = (8.0, 4.2),
+                    dpi: float = 72) -> FamilyExplorer:
+    r"""Explore one member of the linear exponential family at a time.
+
+    ``Dropdown(description="family")`` over Gaussian, Binomial, Poisson, Gamma,
+    InverseGaussian, NegativeBinomial and Tweedie; sliders ``mean`` and ``phi`` (plus
+    ``trials`` n for the binomial, ``alpha`` for the negative binomial, ``p`` for
+    Tweedie).  The figure (``plotting.family_panel``) draws f(y) = exp((y theta -
+    b(theta)) / phi + S(y, phi)) from the family's own components, marks the mean
+    b'(theta) and +/- one standard deviation sqrt(phi b''(theta)), and overlays a
+    simulated sample (``family.sample``, fixed ``seed``); the table below lists theta,
+    b(theta), b'(theta), b''(theta) and Var y.  For families with a fixed phi
+    (Poisson, negative binomial; binomial with phi = 1/n) the phi slider is disabled and
+    a note says so.  Invalid values (a binomial mean of 0 or 1, phi = 0, ...) show a
+    message instead of a figure.
+    """
+    return FamilyExplorer(family, n_sample=n_sample, seed=seed, figsize=figsize, dpi=dpi)
+
+
+# ======================================================================================
+# 3. Link explorer
+# ======================================================================================
+class LinkExplorer(FigureWidget):
+    """Inverse links and d mu / d eta (see ``link_explorer``)."""
+
+    def __init__(self, *, eta: float = 0.5, figsize: tuple[float, float] = (7.5, 4.2),
+                 dpi: float = 72):
+        self.eta = W.FloatSlider(value=eta, min=-5.0, max=5.0, step=0.1, description="eta",
+                                 continuous_update=True)
+        self.more = W.Checkbox(value=False, description="also log and identity",
+                               indent=False)
+        self.readout = W.HTML(value="")
+        super().__init__([W.HBox([self.eta, self.more])], figsize=figsize, dpi=dpi,
+                         below=[self.readout])
+        self._observe_values([self.eta, self.more])
+        self.redraw()
+
+    def links(self) -> list[str]:
+        base = ["logit", "probit", "cloglog"]
+        return base + ["log", "identity"] if self.more.value else base
+
+    def _draw(self) -> str:
+        eta = float(self.eta.value)
+        if not np.isfinite(eta):
+            raise ValueError(f"eta: must be finite, got {eta}")
+        ax = self._single_axes()
+        P.links_panel(eta, self.links(), ax=ax)
+        rows = []
+        notes = []
+        with np.errstate(all="ignore"):
+            for name in self.links():
+                link = P.make_link(name)
+                mu = float(link.inverse(np.asarray(eta)))
+                slope = float(link.inverse_deriv(np.asarray(eta)))
+                rows.append((name, f"μ = {_fmt(mu, 4)}   dμ/dη = {_fmt(slope, 4)}"))
+                if not 0 <= mu <= 1:
+                    notes.append(f"{name}: μ = {mu:.3g} at η = {eta:g} is not a probability")
+        self.readout.value = _html_table(rows, title=f"at η = {eta:g}")
+        return "\n".join(notes)
+
+    def __repr__(self) -> str:
+        return "<glmteach LinkExplorer>"
+
+
+def link_explorer(*, eta: float = 0.5, figsize: tuple[float, float] = (7.5, 4.2),
+                  dpi: float = 72) -> LinkExplorer:
+    r"""Inverse links mu = g^{-1}(eta) for a binary response (``plotting.links_panel``):
+    logit, probit and complementary log-log, optionally log and identity (drawn only
+    where they give a probability).  The ``eta`` slider marks the point on each curve
+    with its tangent of slope d mu / d eta, and the table lists mu and d mu / d eta (the
+    logit's is mu (1 - mu), largest, 1/4, at eta = 0)."""
+    return LinkExplorer(eta=eta, figsize=figsize, dpi=dpi)
+
+
+# ======================================================================================
+# 4. Tweedie explorer
+# ======================================================================================
+class TweedieExplorer(FigureWidget):
+    """The compound Poisson-gamma distribution (see ``tweedie_explorer``)."""
+
+    MEAN_PARAMS = "μ, φ, p"
+    CLAIM_PARAMS = "λ, α, γ"
+
+    def __init__(self, *, mu: float = 2.0, phi: float = 1.5, power: float = 1.4,
+                 n_sample: int = 4000, seed: int = 0,
+                 figsize: tuple[float, float] = (8.0, 4.2), dpi: float = 72):
+        self.n_sample, self.seed = n_sample, seed
+        self.parametrisation = W.ToggleButtons(
+            options=[self.MEAN_PARAMS, self.CLAIM_PARAMS], value=self.MEAN_PARAMS,
+            description="parameters")
+        kw = {"continuous_update": False, "readout_format": ".3g"}
+        self.mu = W.FloatSlider(value=mu, min=0.0, max=10.0, step=0.05, description="mu", **kw)
+        self.phi = W.FloatSlider(value=phi, min=0.0, max=5.0, step=0.05, description="phi",
+                                 **kw)
+        self.p = W.FloatSlider(value=power, min=1.0, max=2.0, step=0.01, description="p", **kw)
+        self.lam = W.FloatSlider(min=0.0, max=10.0, step=0.05, description="lambda", **kw)
+        self.alpha = W.FloatSlider(min=0.0, max=10.0, step=0.05, description="alpha", **kw)
+        self.gamma = W.FloatSlider(min=0.0, max=10.0, step=0.05, description="gamma", **kw)
+        self.mean_box = W.HBox([self.mu, self.phi, self.p])
+        self.claim_box = W.HBox([self.lam, self.alpha, self.gamma],
+                                layout=W.Layout(display="none"))
+        self.readout = W.HTML(value="")
+        super().__init__([self.parametrisation, self.mean_box, self.claim_box],
+                         figsize=figsize, dpi=dpi, below=[self.readout])
+        self._sync_claims()
+        self._observe_values([self.mu, self.phi, self.p, self.lam, self.alpha, self.gamma])
+        self.parametrisation.observe(self._on_param, names="value")
+        self.redraw()
+
+    def _sync_claims(self) -> None:
+        """Set (lambda, alpha, gamma) from (mu, phi, p) where these are valid."""
+        try:
+            lam, alpha, gamma = P.tweedie_poisson_gamma(self.mu.value, self.phi.value,
+                                                        self.p.value)
+        except ValueError:
+            return
+        self._suspended += 1
+        try:
+            for s, v in ((self.lam, lam), (self.alpha, alpha), (self.gamma, gamma)):
+                s.max = max(s.max, float(np.ceil(v)))
+                s.value = v
+        finally:
+            self._suspended -= 1
+
+    def _sync_means(self) -> None:
+        try:
+            mu, phi, p = P.tweedie_from_poisson_gamma(self.lam.value, self.alpha.value,
+                                                      self.gamma.value)
+        except ValueError:
+            return
+        self._suspended += 1
+        try:
+            for s, v in ((self.mu, mu), (self.phi, phi)):
+                s.max = max(s.max, float(np.ceil(v)))
+                s.value = v
+            self.p.value = p
+        finally:
+            self._suspended -= 1
+
+    def _on_param(self, change: dict) -> None:
+        try:
+            claims = change["new"] == self.CLAIM_PARAMS
+            if claims:
+                self._sync_claims()
+            else:
+                self._sync_means()
+            self.claim_box.layout.display = None if claims else "none"
+            self.mean_box.layout.display = "none" if claims else None
+        except Exception as exc:
+            self.show_message(_describe_error(exc))
+            return
+        self.redraw()
+
+    def values(self) -> tuple[float, float, float]:
+        """(mu, phi, p) from the sliders of the active parametrisation (may raise)."""
+        if self.parametrisation.value == self.CLAIM_PARAMS:
+            return P.tweedie_from_poisson_gamma(self.lam.value, self.alpha.value,
+                                                self.gamma.value)
+        return float(self.mu.value), float(self.phi.value), float(self.p.value)
+
+    def _draw(self) -> str:
+        self.readout.value = ""
+        mu, phi, p = self.values()
+        lam, alpha, gamma = P.tweedie_poisson_gamma(mu, phi, p)
+        ax = self._single_axes()
+        P.tweedie_panel(mu, phi, p, ax=ax, n_sample=self.n_sample, seed=self.seed)
+        rows = [("μ, φ, p", f"{mu:.4g}, {phi:.4g}, {p:.4g}"),
+                ("λ = μ^{2−p} / (φ (2−p))", _fmt(lam)),
+                ("α = (2−p) / (p−1)", _fmt(alpha)),
+                ("γ = 1 / (φ (p−1) μ^{p−1})", _fmt(gamma)),
+                ("P(Y = 0) = e^{−λ}", _fmt(np.exp(-lam), 4)),
+                ("E y = λ α / γ", _fmt(lam * alpha / gamma)),
+                ("Var y = φ μ^p", _fmt(phi * mu**p))]
+        self.readout.value = _html_table(rows, title="Poisson(λ) sum of gamma(α, rate γ)")
+        return ""
+
+    def __repr__(self) -> str:
+        return "<glmteach TweedieExplorer>"
+
+
+def tweedie_explorer(*, mu: float = 2.0, phi: float = 1.5, power: float = 1.4,
+                     n_sample: int = 4000, seed: int = 0,
+                     figsize: tuple[float, float] = (8.0, 4.2),
+                     dpi: float = 72) -> TweedieExplorer:
+    r"""The Tweedie distribution with 1 < p < 2 (section 13.6), ``plotting.tweedie_panel``.
+
+    Sliders ``mu``, ``phi``, ``p``; the ``parameters`` toggle switches to the claims view
+    (``lambda``, ``alpha``, ``gamma``): N ~ Poisson(lambda) claims, each gamma with shape
+    alpha and rate gamma, related by lambda = mu^{2-p} / (phi (2-p)), alpha = (2-p)/(p-1),
+    1/gamma = phi (p-1) mu^{p-1}.  Shows P(Y = 0) = e^{-lambda}, the density on y > 0
+    from ``Tweedie.loglike_obs`` and a fixed-seed simulated sample (``Tweedie.sample``).
+    Invalid values (p = 1 or 2 at the slider ends, phi = 0, ...) show a message.
+    """
+    return TweedieExplorer(mu=mu, phi=phi, power=power, n_sample=n_sample, seed=seed,
+                           figsize=figsize, dpi=dpi)
+
+
+# ======================================================================================
+# 5. Generic builder
+# ======================================================================================
+class Explorer(FigureWidget):
+    """``draw(ax, **values)`` with controls (see ``explore``)."""
+
+    def __init__(self, draw: Callable[..., Any], controls: dict[str, Any], *,
+                 figsize: tuple[float, float] = (6.5, 4.0), dpi: float = 72):
+        if not callable(draw):
+            raise TypeError(f"draw: must be a function draw(ax, **values), got {draw!r}")
+        self.draw_function = draw
+        self.controls: dict[str, W.ValueWidget] = {}
+        for name, spec in controls.items():
+            self.controls[name] = _make_control(name, spec)
+        super().__init__(list(self.controls.values()), figsize=figsize, dpi=dpi)
+        self._observe_values(list(self.controls.values()))
+        self.redraw()
+
+    def values(self) -> dict[str, Any]:
+        return {name: c.value for name, c in self.controls.items()}
+
+    def _draw(self) -> str:
+        ax = self._single_axes()
+        self.draw_function(ax, **self.values())
+        return ""
+
+    def __repr__(self) -> str:
+        name = getattr(self.draw_function, "__name__", "draw")
+        return f"<glmteach Explorer: {name}({', '.join(self.controls)})>"
+
+
+def _make_control(name: str, spec: Any) -> W.ValueWidget:
+    """A control from an ipywidget (used as is; its description is set if empty) or an
+    abbreviation as ``ipywidgets.interact`` understands it: (min, max[, step]) -> slider,
+    a list -> Dropdown, True/False -> Checkbox, a string -> Text, a number -> slider."""
+    if isinstance(spec, W.ValueWidget):
+        if not getattr(spec, "description", ""):
+            spec.description = name
+        return spec
+    try:
+        widget = W.interactive.widget_from_abbrev(spec)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{name}: cannot make a control from {spec!r} ({exc})") from exc
+    if widget is None:
+        raise ValueError(f"{name}: cannot make a control from {spec!r}")
+    widget.description = name
+    if hasattr(widget, "continuous_update"):
+        widget.continuous_update = False
+    return widget
+
+
+def explore(draw: Callable[..., Any], *, figsize: tuple[float, float] = (6.5, 4.0),
+            dpi: float = 72, **controls: Any) -> Explorer:
+    r"""Build a safe interactive figure: ``draw(ax, **values)`` draws on a fresh Axes
+    every time a control changes.
+
+    ``controls`` are ipywidgets or the abbreviations of ``ipywidgets.interact``:
+    ``(min, max)`` or ``(min, max, step)`` make a slider (IntSlider when all are
+    integers), a list makes a Dropdown, ``True``/``False`` a Checkbox, a string a Text
+    box.  Any exception raised by ``draw`` is shown as a message in the output area,
+    never raised.  Example::
+
+        def draw(ax, mu, phi):
+            plotting.family_panel("Gamma", mu, phi, ax=ax)
+        widgets.explore(draw, mu=(0.5, 10, 0.5), phi=(0.1, 2, 0.1))
+    """
+    return Explorer(draw, controls, figsize=figsize, dpi=dpi)
