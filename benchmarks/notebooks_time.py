@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime as _dt
 import json
+import os
 import re
 import sys
 import time
@@ -93,6 +94,13 @@ def main(argv=None) -> int:
     ap.add_argument("--kernel", default="python3", help="kernel spec name")
     ap.add_argument("--json", default=None, help="also write raw results to this file")
     args = ap.parse_args(argv)
+
+    try:
+        import glmteach  # noqa: F401
+    except ImportError:  # not installed here: let the kernels import the work tree's copy
+        os.environ["PYTHONPATH"] = os.pathsep.join(
+            [str(REPO), *filter(None, [os.environ.get("PYTHONPATH")])])
+        print(f"(glmteach is not installed in this interpreter; kernels get PYTHONPATH={REPO})")
 
     paths = [Path(p).resolve() for p in args.notebooks] or sorted(
         (REPO / "notebooks").glob("*.ipynb"))
