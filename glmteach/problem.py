@@ -289,12 +289,17 @@ class GLMProblem:
 
     def loglike(self, mu: np.ndarray) -> float:
         """Log-likelihood sum_i ln f(y_i; mu_i, phi / w_i) at ``llf_scale``.  Rows with
-        zero weight carry no information and are left out."""
+        zero weight carry no information and are left out.  NaN when the family has no
+        density implemented (Tweedie with 2 < p != 3): the fit itself needs only the
+        deviance, so it must not fail for want of the likelihood."""
         scale = self.llf_scale(mu)
         if not np.isfinite(scale) or scale <= 0:
             return float("nan")
         used = self.weights > 0
-        if used.all():
-            return float(np.sum(self.family.loglike_obs(self.y, mu, scale, self.weights)))
-        return float(np.sum(self.family.loglike_obs(
-            self.y[used], np.asarray(mu)[used], scale, self.weights[used])))
+        try:
+            if used.all():
+                return float(np.sum(self.family.loglike_obs(self.y, mu, scale, self.weights)))
+            return float(np.sum(self.family.loglike_obs(
+                self.y[used], np.asarray(mu)[used], scale, self.weights[used])))
+        except NotImplementedError:
+            return float("nan")
