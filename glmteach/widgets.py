@@ -221,7 +221,7 @@ class IRLSStepper(FigureWidget):
                               f"{results.problem.n} x {results.problem.p})")
             else:
                 self.fits[other] = compare
-        elif not canonical:
+        if len(self.fits) == 1 and not canonical:
             from glmteach.irls import fit_problem
 
             other_method = "newton" if results.method == "irls" else "irls"
@@ -231,8 +231,9 @@ class IRLSStepper(FigureWidget):
                     self.fits[METHOD_LABELS[other_method]] = fit_problem(
                         results.problem, method=other_method)
             except Exception as exc:  # show the problem, keep the stepper usable
-                setup_note = (f"{METHOD_LABELS[other_method]} could not fit this model "
-                              f"({type(exc).__name__}: {exc})")
+                setup_note = "\n".join(filter(None, [
+                    setup_note, f"{METHOD_LABELS[other_method]} could not fit this model "
+                                f"({type(exc).__name__}: {exc})"]))
         self.setup_note = setup_note
         self.current = first_label
         self.max_points = max_points

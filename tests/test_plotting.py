@@ -1,0 +1,467 @@
+"""Static figures of glmteach.plotting: they draw what their docstrings claim."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg", force=True)
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from scipy import integrate  # noqa: E402
+
+import glmteach as gt  # noqa: E402
+from glmteach import plotting as gp  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def poisson2():
+    rng = np.random.default_rng(11)
+    n = 400
+    X = np.column_stack([np.ones(n), rng.standard_normal(n)])
+    y = rng.poisson(np.exp(0.3 + 0.6 * X[:, 1]))
+    return gt.fit(X, y, family=gt.Poisson())
+
+
+@pytest.fixture(scope="module")
+def gamma3():
+    rng = np.random.default_rng(12)
+    n = 300
+    X = np.column_stack([np.ones(n), rng.standard_normal((n, 2))])
+    mu = np.exp(1.0 + 0.4 * X[:, 1] - 0.2 * X[:, 2])
+    y = rng.gamma(2.0, mu / 2.0)
+    return gt.fit(X, y, family=gt.Gamma(link=gt.links.Log()))
+
+
+@pytest.fixture(scope="module")
+def big_poisson():
+    """n > 20,000: only the last iteration keeps its vectors."""
+    rng = np.random.default_rng(13)
+    n = 20_050
+    X = np.column_stack([np.ones(n), rng.standard_normal(n)])
+    y = rng.poisson(np.exp(0.2 + 0.3 * X[:, 1]))
+    return gt.fit(X, y, family=gt.Poisson())
+
+
+def _lines(ax):
+    return [ln for ln in ax.get_lines()]
+
+
+# --------------------------------------------------------------------------------------
+# import hygiene
+# --------------------------------------------------------------------------------------
+def test_import_glmteach_does_not_import_matplotlib_or_ipywidgets():
+    code = ("import sys, glmteach; "
+            "print(sorted(m for m in ('matplotlib', 'ipywidgets') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": ""}, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+# --------------------------------------------------------------------------------------
+# convergence
+# --------------------------------------------------------------------------------------
+def test_convergence_draws_deviance_and_change_on_log_scale(poisson2):
+    ax = gp.convergence(poisson2)
+    lines = _lines(ax)
+    assert len(lines) == 2
+    dev = np.array([s.deviance for s in poisson2.history])
+    np.testing.assert_allclose(lines[0].get_xdata(), np.arange(len(dev)))
+    np.testing.assert_allclose(lines[0].get_ydata(), dev)
+    change = np.abs(np.diff(dev))
+    shown = lines[1].get_ydata()
+    np.testing.assert_allclose(lines[1].get_xdata(), np.arange(1, len(dev)))
+    np.testing.assert_allclose(shown[change > 0], change[change > 0])
+    assert ax.get_yscale() == "log"
+    assert lines[0].get_label() == "deviance D"
+    assert lines[1].get_label().startswith("|ΔD|")
+    assert ax.get_xlabel() == "iteration k"
+
+
+def test_convergence_change_falls_fast_near_the_optimum(poisson2):
+    """Quadratic convergence: the last changes shrink much faster than linearly."""
+    dev = gp.history_deviances(poisson2)
+    change = np.abs(np.diff(dev))[1:]  # from iteration 2 on (iteration 0 is the start)
+    change = change[change > 0]
+    assert len(change) >= 2
+    assert change[-1] < 1e-3 * change[-2]
+
+
+def test_convergence_current_and_tol_lines(poisson2):
+    ax = gp.convergence(poisson2, current=2, tol=1e-8)
+    lines = _lines(ax)
+    assert len(lines) == 4
+    tol_line = [ln for ln in lines if ln.get_label().startswith("stop")][0]
+    assert tol_line.get_ydata()[0] == pytest.approx(1e-8 * (abs(poisson2.deviance) + 0.1))
+    vline = lines[-1]
+    np.testing.assert_allclose(vline.get_xdata(), [2, 2])
+
+
+def test_convergence_uses_given_axes(poisson2):
+    fig, ax = plt.subplots()
+    assert gp.convergence(poisson2, ax=ax) is ax
+
+
+# --------------------------------------------------------------------------------------
+# coefficient path and likelihood surface
+# --------------------------------------------------------------------------------------
+def test_history_params_marks_missing_start(poisson2):
+    P = gp.history_params(poisson2)
+    assert P.shape == (poisson2.n_iter + 1, 2)
+    assert np.isnan(P[0]).all()  # started from the data: no coefficients
+    np.testing.assert_allclose(P[-1], poisson2.params)
+
+
+def test_coefficient_path_two_coefficients_over_contours(poisson2):
+    ax = gp.coefficient_path(poisson2)
+    assert len(ax.collections) >= 2  # the contour sets
+    path = [ln for ln in ax.get_lines() if ln.get_label() == "β_k"][0]
+    P = gp.history_params(poisson2)[1:]
+    np.testing.assert_allclose(path.get_xdata(), P[:, 0])
+    np.testing.assert_allclose(path.get_ydata(), P[:, 1])
+    assert ax.get_xlabel() == "x0" and ax.get_ylabel() == "x1"
+    star = [ln for ln in ax.get_lines() if ln.get_label().startswith("β̂")][0]
+    np.testing.assert_allclose([star.get_xdata()[0], star.get_ydata()[0]], poisson2.params)
+
+
+def test_coefficient_path_iteration_zero_has_no_point(poisson2):
+    ax = gp.coefficient_path(poisson2, upto=0)
+    path = [ln for ln in ax.get_lines() if ln.get_label() == "β_k"][0]
+    assert len(path.get_xdata()) == 0
+    assert any("start: mean from the data" in t.get_text() for t in ax.texts)
+
+
+def test_coefficient_path_upto_truncates(poisson2):
+    ax = gp.coefficient_path(poisson2, upto=2)
+    path = [ln for ln in ax.get_lines() if ln.get_label() == "β_k"][0]
+    np.testing.assert_allclose(path.get_xdata(), gp.history_params(poisson2)[1:3, 0])
+    assert not any("start" in t.get_text() for t in ax.texts)
+
+
+def test_coefficient_path_many_coefficients_against_iteration(gamma3):
+    ax = gp.coefficient_path(gamma3)
+    lines = _lines(ax)
+    assert len(lines) == 3
+    P = gp.history_params(gamma3)
+    for j, line in enumerate(lines):
+        np.testing.assert_allclose(line.get_xdata(), np.arange(gamma3.n_iter + 1))
+        np.testing.assert_allclose(line.get_ydata(), P[:, j])
+        assert line.get_label() == f"x{j}"
+    assert ax.get_xlabel() == "iteration k"
+    ax2 = gp.coefficient_path(gamma3, upto=1)
+    assert len(_lines(ax2)) == 4  # + the vertical marker at k = 1
+    np.testing.assert_allclose(_lines(ax2)[-1].get_xdata(), [1, 1])
+
+
+def test_likelihood_surface_is_the_log_likelihood_drop(poisson2):
+    surf = gp.likelihood_surface(poisson2, size=15)
+    assert surf.delta.shape == (15, 15)
+    problem = poisson2.problem
+    for i, j in [(0, 0), (7, 3), (14, 9)]:
+        beta = np.array([surf.b0[j], surf.b1[i]])
+        mu = np.exp(problem.X @ beta)
+        drop = poisson2.llf - problem.loglike(mu)  # Poisson: phi = 1
+        assert surf.delta[i, j] == pytest.approx(drop, rel=1e-9, abs=1e-9)
+    assert np.nanmin(surf.delta) >= 0
+    # the grid covers the whole path and beta-hat
+    P = gp.history_params(poisson2)[1:]
+    assert surf.b0[0] <= P[:, 0].min() and P[:, 0].max() <= surf.b0[-1]
+    assert surf.b1[0] <= P[:, 1].min() and P[:, 1].max() <= surf.b1[-1]
+    assert gp.LR_95_LEVEL == pytest.approx(5.991464547107979 / 2)
+    assert gp.LR_95_LEVEL / 4 in surf.levels()
+
+
+def test_likelihood_surface_needs_two_coefficients(gamma3):
+    with pytest.raises(ValueError, match="exactly 2 coefficients"):
+        gp.likelihood_surface(gamma3)
+
+
+# --------------------------------------------------------------------------------------
+# working regression
+# --------------------------------------------------------------------------------------
+def _by_gid(ax, gid):
+    return [a for a in ax.get_children() if a.get_gid() == gid]
+
+
+@pytest.mark.parametrize("k", [0, 1, 2])
+def test_working_regression_points_are_the_history_vectors(poisson2, k):
+    ax = gp.working_regression(poisson2, k)
+    state = poisson2.history[k]
+    (points,) = _by_gid(ax, "wls-points")
+    offsets = points.get_offsets()
+    np.testing.assert_allclose(offsets[:, 0], state.eta - poisson2.problem.offset)
+    np.testing.assert_allclose(offsets[:, 1], state.z)
+    sizes = points.get_sizes()
+    order = np.argsort(state.w)
+    assert np.all(np.diff(sizes[order]) >= -1e-12)  # size grows with the working weight
+    assert ax.get_ylabel() == "working response z"
+    assert str(k) in ax.get_title()
+
+
+def test_working_regression_line_is_weighted_least_squares(poisson2):
+    data = gp.working_regression_data(poisson2, 1)
+    state = poisson2.history[1]
+    x = state.eta - poisson2.problem.offset
+    slope, icpt = np.polyfit(x, state.z, 1, w=np.sqrt(state.w))
+    assert data.slope == pytest.approx(slope, rel=1e-8)
+    assert data.intercept == pytest.approx(icpt, rel=1e-6, abs=1e-10)
+
+
+def test_working_regression_is_the_diagonal_at_convergence(poisson2):
+    data = gp.working_regression_data(poisson2, poisson2.n_iter)
+    assert data.slope == pytest.approx(1.0, abs=1e-6)
+    assert data.intercept == pytest.approx(0.0, abs=1e-6)
+    ax = gp.working_regression(poisson2, poisson2.n_iter)
+    (line,) = _by_gid(ax, "wls-line")
+    x, z = line.get_xdata(), line.get_ydata()
+    np.testing.assert_allclose(z, x, atol=1e-5)
+
+
+def test_working_regression_subsamples_large_data(big_poisson):
+    k = big_poisson.n_iter
+    ax = gp.working_regression(big_poisson, k, max_points=500)
+    (points,) = _by_gid(ax, "wls-points")
+    assert points.get_offsets().shape == (500, 2)
+    assert "500 of 20,050" in ax.get_title()
+
+
+def test_working_regression_without_vectors_shows_a_note(big_poisson):
+    assert big_poisson.history[1].z is None
+    ax = gp.working_regression(big_poisson, 1)
+    (note,) = _by_gid(ax, "wls-missing")
+    assert "keep_vectors=True" in note.get_text()
+    assert not _by_gid(ax, "wls-points")
+    assert gp.working_regression_data(big_poisson, 1) is None
+
+
+def test_working_regression_rejects_bad_iteration(poisson2):
+    with pytest.raises(ValueError, match="iteration"):
+        gp.working_regression(poisson2, poisson2.n_iter + 1)
+
+
+# --------------------------------------------------------------------------------------
+# small multiples
+# --------------------------------------------------------------------------------------
+def test_small_multiples_default_iterations(poisson2):
+    fig = gp.irls_small_multiples(poisson2)
+    K = poisson2.n_iter
+    expected = sorted({0, 1, 2, K})
+    m = len(expected)
+    assert len(fig.axes) == 2 * m
+    top, bottom = fig.axes[:m], fig.axes[m:]
+    for k, ax_top, ax_bottom in zip(expected, top, bottom, strict=True):
+        assert ax_top.get_title().startswith(f"Iteration {k}:")
+        assert ax_bottom.get_title() == f"β path up to iteration {k}"
+        path = [ln for ln in ax_bottom.get_lines() if ln.get_label() == "β_k"][0]
+        assert len(path.get_xdata()) == k  # iterations 1..k (iteration 0 has no β)
+
+
+def test_small_multiples_chosen_iterations_and_missing_vectors(big_poisson):
+    fig = gp.irls_small_multiples(big_poisson, iterations=[1, big_poisson.n_iter],
+                                  max_points=300)
+    assert len(fig.axes) == 4
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert any("keep_vectors=True" in t for t in texts)
+    fig_default = gp.irls_small_multiples(big_poisson, max_points=300)
+    assert len(fig_default.axes) == 2  # only the last iteration kept its vectors
+    with pytest.raises(ValueError, match="iterations"):
+        gp.irls_small_multiples(big_poisson, iterations=[99])
+
+
+# --------------------------------------------------------------------------------------
+# families
+# --------------------------------------------------------------------------------------
+FAMILY_CASES = [
+    ("Gaussian", 1.5, 2.0, 1),
+    ("Binomial", 0.3, 1.0, 12),
+    ("Poisson", 4.0, 1.0, 1),
+    ("Gamma", 3.0, 0.5, 1),
+    ("InverseGaussian", 2.0, 0.2, 1),
+    ("NegativeBinomial", 4.0, 1.0, 1),
+]
+
+
+@pytest.mark.parametrize("name,mean,phi,trials", FAMILY_CASES)
+def test_components_density_equals_loglike_obs(name, mean, phi, trials):
+    fam = gp.make_family(name)
+    if name == "Binomial":
+        y = np.arange(trials + 1) / trials
+        ref = fam.loglike_obs(y, mean, 1.0, trials)
+    elif name in ("Poisson", "NegativeBinomial"):
+        y = np.arange(30.0)
+        ref = fam.loglike_obs(y, mean, 1.0)
+    else:
+        y = np.linspace(0.1, 8.0, 50)
+        ref = fam.loglike_obs(y, mean, phi)
+    got = gp.exponential_family_logpdf(fam, y, mean, phi, trials)
+    np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("name,mean,phi,trials", FAMILY_CASES)
+def test_components_density_is_a_distribution(name, mean, phi, trials):
+    fam = gp.make_family(name)
+    if name == "Binomial":
+        total = np.exp(gp.exponential_family_logpdf(fam, np.arange(trials + 1) / trials,
+                                                    mean, phi, trials)).sum()
+    elif name in ("Poisson", "NegativeBinomial"):
+        total = np.exp(gp.exponential_family_logpdf(fam, np.arange(400.0), mean)).sum()
+    else:
+        lo = -np.inf if name == "Gaussian" else 0.0
+        total, _ = integrate.quad(
+            lambda t: np.exp(gp.exponential_family_logpdf(fam, np.array([t]), mean,
+                                                          phi))[0], lo, np.inf, limit=200)
+    assert total == pytest.approx(1.0, abs=1e-6)
+
+
+@pytest.mark.parametrize("name,mean,phi,trials", FAMILY_CASES)
+def test_family_panel_marks_mean_and_sd(name, mean, phi, trials):
+    fam = gp.make_family(name)
+    ax = gp.family_panel(fam, mean, phi, trials=trials)
+    mean_line = [ln for ln in ax.get_lines() if ln.get_label().startswith("mean")][0]
+    assert mean_line.get_xdata()[0] == pytest.approx(mean)
+    phi_eff = 1.0 / trials if name == "Binomial" else (1.0 if fam.scale_is_fixed else phi)
+    sd = np.sqrt(phi_eff * fam.variance(mean))
+    band = [p for p in ax.patches if p.get_label().startswith("± sd")][0]
+    assert band.get_x() == pytest.approx(mean - sd, rel=1e-9, abs=1e-12)
+    assert band.get_width() == pytest.approx(2 * sd, rel=1e-9)
+    assert _by_gid(ax, "sample")  # the simulated sample is drawn
+    assert fam.name in ax.get_title()
+
+
+def test_family_panel_sample_follows_the_distribution():
+    ax = gp.family_panel("Poisson", 3.0, n_sample=20_000, seed=1)
+    (sample,) = _by_gid(ax, "sample")
+    freq = sample.get_data().values
+    pmf = np.exp(gp.exponential_family_logpdf(gt.Poisson(), np.arange(len(freq)), 3.0))
+    assert np.max(np.abs(freq - pmf)) < 0.01
+
+
+@pytest.mark.parametrize("family,mean,phi,match", [
+    ("Binomial", 1.2, 1.0, "strictly between 0"),
+    ("Binomial", 0.0, 1.0, "strictly between 0"),
+    ("Poisson", -1.0, 1.0, "positive mean"),
+    ("Gamma", 2.0, 0.0, "dispersion must be positive"),
+    ("Gaussian", np.nan, 1.0, "finite"),
+])
+def test_family_panel_rejects_invalid_values(family, mean, phi, match):
+    with pytest.raises(ValueError, match=match):
+        gp.family_panel(family, mean, phi)
+
+
+def test_make_family_names():
+    assert isinstance(gp.make_family("bernoulli"), gt.Binomial)
+    assert gp.make_family("NegativeBinomial", alpha=2.0).alpha == 2.0
+    assert gp.make_family("tweedie", power=1.3).power == 1.3
+    with pytest.raises(ValueError, match="family"):
+        gp.make_family("Weibull")
+
+
+# --------------------------------------------------------------------------------------
+# links
+# --------------------------------------------------------------------------------------
+def test_links_panel_curves_are_inverse_links():
+    ax = gp.links_panel()
+    curves = [ln for ln in ax.get_lines() if ln.get_label() in ("logit", "probit", "cloglog")]
+    assert [c.get_label() for c in curves] == ["logit", "probit", "cloglog"]
+    for curve in curves:
+        link = gp.make_link(curve.get_label())
+        np.testing.assert_allclose(curve.get_ydata(), link.inverse(curve.get_xdata()))
+    assert ax.get_xlabel() == "linear predictor η"
+
+
+def test_links_panel_marks_eta_with_tangent_slopes():
+    eta = 0.7
+    ax = gp.links_panel(eta)
+    for i, name in enumerate(["logit", "probit", "cloglog"]):
+        link = gp.make_link(name)
+        marks = [ln for ln in ax.get_lines()
+                 if ln.get_marker() == "o" and ln.get_color() == f"C{i}"]
+        assert len(marks) == 1
+        assert marks[0].get_xdata()[0] == pytest.approx(eta)
+        assert marks[0].get_ydata()[0] == pytest.approx(float(link.inverse(eta)))
+        assert f"{float(link.inverse_deriv(eta)):.3f}" in marks[0].get_label()
+        tangents = [ln for ln in ax.get_lines() if ln.get_marker() in ("None", "", None)
+                    and ln.get_color() == f"C{i}" and len(ln.get_xdata()) == 2]
+        (tan,) = tangents
+        x, y = tan.get_xdata(), tan.get_ydata()
+        assert (y[1] - y[0]) / (x[1] - x[0]) == pytest.approx(float(link.inverse_deriv(eta)))
+    assert gp.links_panel(0.0)  # logit slope is 1/4 at eta = 0
+    assert float(gp.make_link("logit").inverse_deriv(0.0)) == pytest.approx(0.25)
+
+
+def test_links_panel_clips_log_and_identity_to_probabilities():
+    ax = gp.links_panel(links=["log", "identity"])
+    for line in ax.get_lines()[:2]:
+        y = np.asarray(line.get_ydata(), dtype=float)
+        finite = y[np.isfinite(y)]
+        assert finite.size > 0 and np.all((finite >= 0) & (finite <= 1))
+        assert np.isnan(y).any()
+    with pytest.raises(ValueError, match="link"):
+        gp.make_link("tanh")
+
+
+# --------------------------------------------------------------------------------------
+# Tweedie
+# --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("mu,phi,p", [(2.0, 1.5, 1.4), (0.5, 0.8, 1.1), (10.0, 3.0, 1.9)])
+def test_tweedie_parametrisations_agree(mu, phi, p):
+    lam, alpha, gamma = gp.tweedie_poisson_gamma(mu, phi, p)
+    # equation 13.10 against 13.12: E = lambda alpha / gamma, Var = lambda alpha (1+alpha)/gamma^2
+    assert lam * alpha / gamma == pytest.approx(mu)
+    assert lam * alpha * (1 + alpha) / gamma**2 == pytest.approx(phi * mu**p)
+    back = gp.tweedie_from_poisson_gamma(lam, alpha, gamma)
+    np.testing.assert_allclose(back, (mu, phi, p), rtol=1e-12)
+
+
+def test_tweedie_density_and_mass_add_to_one():
+    mu, phi, p = 2.0, 1.5, 1.4
+    lam, _, _ = gp.tweedie_poisson_gamma(mu, phi, p)
+    fam = gt.Tweedie(power=p)
+    cont, _ = integrate.quad(lambda t: float(np.exp(fam.loglike_obs(np.array([t]),
+                                                                    np.array([mu]), phi))[0]),
+                             0, np.inf, limit=200)
+    assert cont + np.exp(-lam) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_tweedie_panel_draws_mass_at_zero_and_sample():
+    mu, phi, p = 2.0, 1.5, 1.4
+    lam, _, _ = gp.tweedie_poisson_gamma(mu, phi, p)
+    ax = gp.tweedie_panel(mu, phi, p, n_sample=20_000, seed=3)
+    mass = [ln for ln in ax.get_lines() if ln.get_label().startswith("P(Y = 0)")][0]
+    assert mass.get_ydata()[0] == pytest.approx(np.exp(-lam))
+    (zeros,) = _by_gid(ax, "sample-zeros")
+    assert zeros.get_data().values[0] == pytest.approx(np.exp(-lam), abs=0.01)
+    dens = [ln for ln in ax.get_lines() if ln.get_label().startswith("density")][0]
+    y = dens.get_xdata()
+    np.testing.assert_allclose(
+        dens.get_ydata(), np.exp(gt.Tweedie(power=p).loglike_obs(y, np.full_like(y, mu), phi)))
+    assert "λ = " in ax.get_title()
+
+
+@pytest.mark.parametrize("mu,phi,p,match", [
+    (2.0, 1.0, 1.0, "between 1 and 2"), (2.0, 1.0, 2.0, "between 1 and 2"),
+    (0.0, 1.0, 1.5, "mu"), (2.0, 0.0, 1.5, "phi"),
+])
+def test_tweedie_panel_rejects_invalid_values(mu, phi, p, match):
+    with pytest.raises(ValueError, match=match):
+        gp.tweedie_panel(mu, phi, p)
+
+
+def test_family_panel_tweedie_uses_tweedie_panel():
+    ax = gp.family_panel(gt.Tweedie(power=1.5), 3.0, 1.0)
+    assert "Tweedie p = 1.5" in ax.get_title()
+    with pytest.raises(ValueError, match="1 < p < 2"):
+        gp.family_panel(gt.Tweedie(power=3.0), 3.0, 1.0)

@@ -1,0 +1,471 @@
+"""Widgets of glmteach.widgets, driven programmatically (no browser, Agg backend).
+
+Each test moves a control the way the browser would (setting the trait value, which
+runs the widget's observers synchronously) and checks what the user would see: the
+PNG in the output area, the figure's artists, the readout text, or a message.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import matplotlib
+
+matplotlib.use("Agg", force=True)
+
+import ipywidgets as W  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import glmteach as gt  # noqa: E402
+from glmteach import plotting as gp  # noqa: E402
+from glmteach import widgets as gw  # noqa: E402
+from glmteach.irls import fit_problem  # noqa: E402
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _png(widget) -> bytes | None:
+    """The PNG currently shown in the widget's output area (None when only a message)."""
+    for item in widget.output.outputs:
+        data = item.get("data", {})
+        if "image/png" in data:
+            return base64.b64decode(data["image/png"])
+    return None
+
+
+def _texts(widget) -> str:
+    return "\n".join(item.get("data", {}).get("text/plain", "") for item in widget.output.outputs)
+
+
+@pytest.fixture(scope="module")
+def poisson2():
+    rng = np.random.default_rng(21)
+    n = 500
+    X = np.column_stack([np.ones(n), rng.standard_normal(n)])
+    y = rng.poisson(np.exp(0.4 + 0.5 * X[:, 1]))
+    return gt.fit(X, y, family=gt.Poisson())
+
+
+@pytest.fixture(scope="module")
+def gamma_log():
+    """A non-canonical link: Fisher scoring and Newton-Raphson differ."""
+    rng = np.random.default_rng(22)
+    n = 400
+    X = np.column_stack([np.ones(n), rng.standard_normal(n)])
+    y = rng.gamma(2.0, np.exp(1.0 + 0.5 * X[:, 1]) / 2.0)
+    return gt.fit(X, y, family=gt.Gamma(link=gt.links.Log()))
+
+
+@pytest.fixture(scope="module")
+def binomial4():
+    rng = np.random.default_rng(23)
+    n = 600
+    X = np.column_stack([np.ones(n), rng.standard_normal((n, 3))])
+    p = 1 / (1 + np.exp(-(0.2 + X[:, 1:] @ np.array([0.8, -0.5, 0.3]))))
+    y = rng.binomial(1, p).astype(float)
+    return gt.fit(X, y, family=gt.Binomial())
+
+
+@pytest.fixture(scope="module")
+def big_poisson():
+    rng = np.random.default_rng(24)
+    n = 20_050
+    X = np.column_stack([np.ones(n), rng.standard_normal(n)])
+    y = rng.poisson(np.exp(0.2 + 0.3 * X[:, 1]))
+    return gt.fit(X, y, family=gt.Poisson())
+
+
+# ======================================================================================
+# IRLS stepper
+# ======================================================================================
+def test_stepper_structure(poisson2):
+    st = gw.irls_stepper(poisson2)
+    assert isinstance(st, W.VBox)
+    assert isinstance(st.slider, W.IntSlider) and st.slider.description == "iteration"
+    assert (st.slider.min, st.slider.max, st.slider.value) == (0, poisson2.n_iter, 0)
+    assert isinstance(st.play, W.Play) and st.play.max == poisson2.n_iter
+    assert st.method is None  # canonical link: Fisher scoring is Newton-Raphson
+    assert len(st.figure.axes) == 3
+    assert st.n_draws == 1
+    assert _png(st).startswith(PNG_MAGIC)
+    assert "IRLSStepper" in repr(st) and len(repr(st)) < 110
+
+
+def test_stepper_iteration_zero_is_the_start(poisson2):
+    st = gw.irls_stepper(poisson2)
+    assert "start: mean from the data" in st.readout.value
+    assert st._overlay["start"].get_visible()
+    assert len(st._overlay["point"].get_xdata()) == 0  # no coefficients, no point
+
+
+def test_stepper_slider_redraws_every_panel(poisson2):
+    st = gw.irls_stepper(poisson2)
+    before = _png(st)
+    draws = st.n_draws
+    st.slider.value = 2
+    assert st.n_draws == draws + 1
+    assert _png(st) != before
+    state = poisson2.history[2]
+    ov = st._overlay
+    # (a) the current point is beta_2
+    np.testing.assert_allclose([ov["point"].get_xdata()[0], ov["point"].get_ydata()[0]],
+                               state.params)
+    assert not ov["start"].get_visible()
+    # (b) the marker sits on D_2
+    np.testing.assert_allclose(ov["vline"].get_xdata(), [2, 2])
+    assert ov["dev"].get_ydata()[0] == pytest.approx(state.deviance)
+    # (c) the points are (eta - offset, z) of iteration 2
+    offsets = ov["points"].get_offsets()
+    np.testing.assert_allclose(offsets[:, 0], state.eta - poisson2.problem.offset)
+    np.testing.assert_allclose(offsets[:, 1], state.z)
+    # (d) the table shows beta_2 and D_2
+    assert f"{state.params[0]:.8g}" in st.readout.value
+    assert f"{state.deviance:.10g}" in st.readout.value
+    assert "iteration 2" in st.readout.value
+
+
+def test_stepper_last_iteration_readout(poisson2):
+    st = gw.irls_stepper(poisson2)
+    st.slider.value = poisson2.n_iter
+    assert "converged" in st.readout.value
+    assert f"{poisson2.llf:.10g}" in st.readout.value
+
+
+def test_stepper_figure_savefig_draws_the_current_state(poisson2, tmp_path):
+    st = gw.irls_stepper(poisson2)
+    st.slider.value = 1
+    out = tmp_path / "stepper.png"
+    st.figure.savefig(out)
+    assert out.read_bytes().startswith(PNG_MAGIC)
+
+
+def test_stepper_play_is_linked_to_slider(poisson2):
+    st = gw.irls_stepper(poisson2)
+    st.play.value = 3
+    assert st.slider.value == 3
+    st.slider.value = 1
+    assert st.play.value == 1
+
+
+def test_stepper_does_not_refit(poisson2, monkeypatch):
+    st = gw.irls_stepper(poisson2)
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a slider move must not refit")
+
+    monkeypatch.setattr(gt.irls, "irls_step", forbidden)
+    monkeypatch.setattr(gt.irls, "fit_problem", forbidden)
+    for k in range(poisson2.n_iter + 1):
+        st.slider.value = k
+    assert st.message == ""
+
+
+def test_stepper_many_coefficients(binomial4):
+    st = gw.irls_stepper(binomial4)
+    st.slider.value = 2
+    ov = st._overlay
+    np.testing.assert_allclose(ov["point"].get_xdata(), [2, 2])
+    np.testing.assert_allclose(ov["beta_points"].get_ydata(), binomial4.history[2].params)
+    assert len(st.axes["path"].get_lines()) >= 4  # one line per coefficient
+    st.slider.value = 0
+    assert len(ov["beta_points"].get_xdata()) == 0
+    assert ov["start"].get_visible()
+
+
+def test_stepper_method_switch_for_non_canonical_link(gamma_log):
+    assert not gamma_log.family.is_canonical
+    st = gw.irls_stepper(gamma_log)
+    assert isinstance(st.method, W.ToggleButtons)
+    assert st.method.description == "method"
+    assert tuple(st.method.options) == ("Fisher scoring", "Newton-Raphson")
+    assert st.method.value == "Fisher scoring"
+    newton = fit_problem(gamma_log.problem, method="newton")
+    st.slider.value = 1
+    fisher_png = _png(st)
+    st.method.value = "Newton-Raphson"
+    assert st.results.method == "newton"
+    assert st.slider.max == newton.n_iter
+    assert "Newton-Raphson" in st.readout.value
+    np.testing.assert_allclose(
+        [st._overlay["point"].get_xdata()[0], st._overlay["point"].get_ydata()[0]],
+        newton.history[st.slider.value].params)
+    assert _png(st) != fisher_png
+    # the two methods took different first steps from the same start
+    assert not np.allclose(newton.history[1].params, gamma_log.history[1].params)
+    st.method.value = "Fisher scoring"
+    assert st.results is gamma_log
+
+
+def test_stepper_compare_argument_is_used(gamma_log):
+    newton = fit_problem(gamma_log.problem, method="newton")
+    st = gw.irls_stepper(gamma_log, compare=newton)
+    assert st.fits["Newton-Raphson"] is newton
+    st.method.value = "Newton-Raphson"
+    assert st.results is newton
+
+
+def test_stepper_compare_of_another_problem_is_reported(gamma_log, poisson2):
+    st = gw.irls_stepper(gamma_log, compare=poisson2)
+    assert "compare= ignored" in st.message
+    assert st.fits["Newton-Raphson"] is not poisson2  # computed from the problem instead
+    st.method.value = "Newton-Raphson"
+    assert st.results.method == "newton"
+
+
+def test_stepper_slider_clamped_when_switching_to_shorter_history(gamma_log):
+    st = gw.irls_stepper(gamma_log)
+    other = st.fits["Newton-Raphson"]
+    st.slider.value = st.slider.max
+    st.method.value = "Newton-Raphson"
+    assert st.slider.value <= other.n_iter
+    assert st.play.max == other.n_iter
+
+
+def test_stepper_iteration_without_vectors_shows_message(big_poisson):
+    st = gw.irls_stepper(big_poisson, max_points=500)
+    st.slider.value = 1
+    assert "no working vectors" in st.message
+    assert "no working vectors" in _texts(st)
+    assert _png(st) is not None  # the other panels are still drawn
+    assert st._overlay["missing"].get_visible()
+    st.slider.value = big_poisson.n_iter
+    assert st.message == ""
+    assert st._overlay["points"].get_offsets().shape == (500, 2)
+
+
+def test_stepper_errors_become_messages(poisson2, monkeypatch):
+    st = gw.irls_stepper(poisson2)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(gp, "working_regression_data", broken)
+    st.slider.value = 3  # must not raise
+    assert "boom" in st.message and "RuntimeError" in st.message
+    assert _png(st) is None
+
+
+# ======================================================================================
+# Family explorer
+# ======================================================================================
+def test_family_explorer_defaults():
+    fe = gw.family_explorer()
+    assert isinstance(fe.family, W.Dropdown) and fe.family.description == "family"
+    assert tuple(fe.family.options) == gp.FAMILY_NAMES
+    assert fe.family.value == "Poisson"
+    assert fe.mean.description == "mean" and fe.phi.description == "phi"
+    assert fe.phi.disabled  # phi = 1 for the Poisson
+    assert "φ = 1" in fe.note.value
+    assert _png(fe).startswith(PNG_MAGIC)
+    assert fe.message == ""
+
+
+@pytest.mark.parametrize("name", gp.FAMILY_NAMES)
+def test_family_explorer_every_family_draws(name):
+    fe = gw.family_explorer("Gaussian" if name != "Gaussian" else "Poisson")
+    draws = fe.n_draws
+    fe.family.value = name
+    assert fe.n_draws == draws + 1
+    assert fe.message == ""
+    assert _png(fe) is not None
+    ax = fe.figure.axes[0]
+    mean_line = [ln for ln in ax.get_lines() if ln.get_label().startswith("mean")][0]
+    assert mean_line.get_xdata()[0] == pytest.approx(fe.mean.value)
+    assert fe.phi.disabled == (name in ("Binomial", "Poisson", "NegativeBinomial"))
+    assert "θ" in fe.readout.value
+
+
+def test_family_explorer_mean_slider_changes_the_figure():
+    fe = gw.family_explorer("Gamma")
+    before = _png(fe)
+    fe.mean.value = 5.0
+    assert _png(fe) != before
+    ax = fe.figure.axes[0]
+    mean_line = [ln for ln in ax.get_lines() if ln.get_label().startswith("mean")][0]
+    assert mean_line.get_xdata()[0] == pytest.approx(5.0)
+    theta = -1 / 5.0
+    assert f"{theta:.6g}" in fe.readout.value
+
+
+def test_family_explorer_phi_changes_the_spread():
+    fe = gw.family_explorer("Gaussian")
+    fe.phi.value = 4.0
+    band = [p for p in fe.figure.axes[0].patches if p.get_label().startswith("± sd")][0]
+    assert band.get_width() == pytest.approx(2 * 2.0)
+
+
+def test_family_explorer_binomial_trials():
+    fe = gw.family_explorer("Binomial")
+    fe.trials.value = 4
+    assert fe.trials.layout.display is None and fe.alpha.layout.display == "none"
+    ax = fe.figure.axes[0]
+    stems = [ln for ln in ax.get_lines() if ln.get_label().startswith("P(Y = y)")][0]
+    np.testing.assert_allclose(stems.get_xdata(), np.arange(5) / 4)
+    assert "n = 4" in ax.get_title()
+
+
+@pytest.mark.parametrize("name,slider,value,match", [
+    ("Binomial", "mean", 1.0, "strictly between 0 and 1"),
+    ("Binomial", "mean", 0.0, "strictly between 0 and 1"),
+    ("Poisson", "mean", 0.0, "positive mean"),
+    ("Gamma", "phi", 0.0, "dispersion must be positive"),
+    ("Tweedie", "power", 2.0, "1 < p < 2"),
+])
+def test_family_explorer_bad_values_show_a_message(name, slider, value, match):
+    fe = gw.family_explorer(name)
+    getattr(fe, slider).value = value  # must not raise
+    assert match in fe.message
+    assert _png(fe) is None
+    assert match in _texts(fe)
+    # and it recovers
+    setattr(getattr(fe, slider), "value", {"mean": 0.5 if name == "Binomial" else 2.0,
+                                           "phi": 1.0, "power": 1.5}[slider])
+    assert fe.message == "" and _png(fe) is not None
+
+
+def test_family_explorer_accepts_family_instances():
+    fe = gw.family_explorer(gt.NegativeBinomial(alpha=2.0))
+    assert fe.family.value == "NegativeBinomial"
+    assert fe.alpha.value == pytest.approx(2.0)
+    assert "α = 2" in fe.figure.axes[0].get_title()
+    fe.alpha.value = 0.5
+    assert "α = 0.5" in fe.figure.axes[0].get_title()
+    with pytest.raises(ValueError, match="family"):
+        gw.family_explorer("Weibull")
+
+
+# ======================================================================================
+# Link explorer
+# ======================================================================================
+def test_link_explorer_eta_moves_the_points():
+    le = gw.link_explorer()
+    assert le.eta.description == "eta"
+    before = _png(le)
+    le.eta.value = -1.5
+    assert _png(le) != before
+    ax = le.figure.axes[0]
+    logit_mark = [ln for ln in ax.get_lines() if ln.get_marker() == "o"
+                  and ln.get_color() == "C0"][0]
+    assert logit_mark.get_xdata()[0] == pytest.approx(-1.5)
+    mu = 1 / (1 + np.exp(1.5))
+    assert logit_mark.get_ydata()[0] == pytest.approx(mu)
+    assert f"{mu * (1 - mu):.4g}" in le.readout.value
+
+
+def test_link_explorer_more_links_and_notes():
+    le = gw.link_explorer()
+    le.more.value = True
+    curves = [ln.get_label() for ln in le.figure.axes[0].get_lines()]
+    assert {"logit", "probit", "cloglog", "log", "identity"} <= set(curves)
+    le.eta.value = -2.0
+    assert "identity" in le.message and "not a probability" in le.message
+    assert _png(le) is not None
+
+
+# ======================================================================================
+# Tweedie explorer
+# ======================================================================================
+def test_tweedie_explorer_sliders_and_readout():
+    te = gw.tweedie_explorer()
+    lam, alpha, gamma = gp.tweedie_poisson_gamma(te.mu.value, te.phi.value, te.p.value)
+    assert f"{np.exp(-lam):.4g}" in te.readout.value
+    before = _png(te)
+    te.p.value = 1.8
+    assert _png(te) != before
+    lam2, _, _ = gp.tweedie_poisson_gamma(te.mu.value, te.phi.value, 1.8)
+    mass = [ln for ln in te.figure.axes[0].get_lines()
+            if ln.get_label().startswith("P(Y = 0)")][0]
+    assert mass.get_ydata()[0] == pytest.approx(np.exp(-lam2))
+
+
+def test_tweedie_explorer_claims_parametrisation():
+    te = gw.tweedie_explorer(mu=2.0, phi=1.5, power=1.4)
+    te.parametrisation.value = te.CLAIM_PARAMS
+    lam, alpha, gamma = gp.tweedie_poisson_gamma(2.0, 1.5, 1.4)
+    assert te.lam.value == pytest.approx(lam, abs=0.03)
+    assert te.alpha.value == pytest.approx(alpha, abs=0.03)
+    assert te.gamma.value == pytest.approx(gamma, abs=0.03)
+    assert te.claim_box.layout.display is None and te.mean_box.layout.display == "none"
+    te.lam.value = 1.0
+    mu, phi, p = te.values()
+    assert gp.tweedie_poisson_gamma(mu, phi, p)[0] == pytest.approx(1.0)
+    mass = [ln for ln in te.figure.axes[0].get_lines()
+            if ln.get_label().startswith("P(Y = 0)")][0]
+    assert mass.get_ydata()[0] == pytest.approx(np.exp(-1.0))
+    te.parametrisation.value = te.MEAN_PARAMS
+    assert te.mu.value == pytest.approx(mu, abs=0.03)
+
+
+@pytest.mark.parametrize("slider,value,match", [
+    ("p", 2.0, "between 1 and 2"), ("p", 1.0, "between 1 and 2"), ("phi", 0.0, "phi"),
+    ("mu", 0.0, "mu"),
+])
+def test_tweedie_explorer_bad_values_show_a_message(slider, value, match):
+    te = gw.tweedie_explorer()
+    getattr(te, slider).value = value
+    assert match in te.message
+    assert _png(te) is None
+
+
+def test_tweedie_explorer_bad_claims_values():
+    te = gw.tweedie_explorer()
+    te.parametrisation.value = te.CLAIM_PARAMS
+    te.alpha.value = 0.0
+    assert "alpha" in te.message
+
+
+# ======================================================================================
+# explore()
+# ======================================================================================
+def test_explore_builds_controls_and_passes_values():
+    calls = []
+
+    def draw(ax, a, n, kind, flag):
+        calls.append((a, n, kind, flag))
+        ax.plot([0, 1], [0, a * n])
+        ax.set_title(f"{kind} {flag}")
+
+    ex = gw.explore(draw, a=(0.0, 2.0, 0.5), n=(1, 5), kind=["x", "y"], flag=True)
+    assert isinstance(ex.controls["a"], W.FloatSlider)
+    assert isinstance(ex.controls["n"], W.IntSlider)
+    assert isinstance(ex.controls["kind"], W.Dropdown)
+    assert isinstance(ex.controls["flag"], W.Checkbox)
+    assert [c.description for c in ex.controls.values()] == ["a", "n", "kind", "flag"]
+    assert len(calls) == 1
+    ex.controls["kind"].value = "y"
+    assert calls[-1][2] == "y"
+    assert ex.figure.axes[0].get_title() == f"y {ex.controls['flag'].value}"
+    ex.controls["a"].value = 2.0
+    line = ex.figure.axes[0].get_lines()[0]
+    assert line.get_ydata()[1] == pytest.approx(2.0 * ex.controls["n"].value)
+    assert len(ex.figure.axes) == 1  # a fresh Axes each time, not a new one added
+
+
+def test_explore_accepts_widgets():
+    slider = W.FloatSlider(value=0.3, min=0, max=1)
+    ex = gw.explore(lambda ax, p: ax.plot([0, 1], [p, p]), p=slider)
+    assert ex.controls["p"] is slider and slider.description == "p"
+    slider.value = 0.7
+    assert ex.figure.axes[0].get_lines()[0].get_ydata()[0] == pytest.approx(0.7)
+
+
+def test_explore_errors_in_draw_become_messages():
+    def draw(ax, b):
+        if b < 0:
+            raise ZeroDivisionError("b must not be negative")
+        ax.plot([0, 1], [0, b])
+
+    ex = gw.explore(draw, b=(-2, 2))
+    ex.controls["b"].value = -1  # must not raise
+    assert "ZeroDivisionError" in ex.message and "b must not be negative" in ex.message
+    assert _png(ex) is None
+    ex.controls["b"].value = 1
+    assert ex.message == "" and _png(ex) is not None
+
+
+def test_explore_rejects_bad_specs():
+    with pytest.raises(ValueError, match="z"):
+        gw.explore(lambda ax, z: None, z=object())
+    with pytest.raises(TypeError, match="draw"):
+        gw.explore("not a function", a=(0, 1))
