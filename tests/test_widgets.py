@@ -319,8 +319,8 @@ def test_family_explorer_bad_values_show_a_message(name, slider, value, match):
     assert _png(fe) is None
     assert match in _texts(fe)
     # and it recovers
-    setattr(getattr(fe, slider), "value", {"mean": 0.5 if name == "Binomial" else 2.0,
-                                           "phi": 1.0, "power": 1.5}[slider])
+    good = {"mean": 0.5 if name == "Binomial" else 2.0, "phi": 1.0, "power": 1.5}
+    getattr(fe, slider).value = good[slider]
     assert fe.message == "" and _png(fe) is not None
 
 
