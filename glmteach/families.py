@@ -44,6 +44,21 @@ def _as_float(x) -> np.ndarray:
     return np.asarray(x, dtype=float)
 
 
+def _y_log_y_over_mu(y, mu) -> np.ndarray:
+    """y ln(y / mu) with the limit 0 at y = 0 (whatever mu is, so a mean of exactly 0
+    next to y = 0 gives 0, not the NaN of xlogy(0, 0/0)).  One xlogy of the ratio in the
+    common case (fast); where y / mu overflows (mu tiny) or mu = 0, y (ln y - ln mu)."""
+    y, mu = _as_float(y), _as_float(mu)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        ratio = np.divide(y, mu, out=np.ones(np.broadcast(y, mu).shape), where=y > 0)
+        out = special.xlogy(y, ratio)
+        bad = ~np.isfinite(out) & (y > 0)
+        if bad.any():
+            yb, mb = np.broadcast_arrays(y, mu)
+            out[bad] = yb[bad] * (np.log(yb[bad]) - np.log(mb[bad]))
+    return out
+
+
 class Family:
     """Base class of a linear exponential family with a link.
 
@@ -230,13 +245,7 @@ class Binomial(Family):
     def unit_deviance(self, y, mu):
         y = _as_float(y)
         mu = _as_float(mu)
-        # y ln(y/mu) is 0 when y = 0 whatever mu is: the ratio is only formed where y > 0
-        # (a fitted probability of exactly 0 or 1 next to y = 0 or 1 must give 0, not the
-        # NaN of xlogy(0, 0/0)); likewise for 1 - y.
-        with np.errstate(divide="ignore"):
-            ratio1 = np.divide(y, mu, out=np.ones(np.broadcast(y, mu).shape), where=y > 0)
-            ratio0 = np.divide(1 - y, 1 - mu, out=np.ones(ratio1.shape), where=y < 1)
-        return 2.0 * (special.xlogy(y, ratio1) + special.xlogy(1 - y, ratio0))
+        return 2.0 * (_y_log_y_over_mu(y, mu) + _y_log_y_over_mu(1.0 - y, 1.0 - mu))
 
     def loglike_obs(self, y, mu, scale=1.0, weights=1.0):
         n = _as_float(weights) / scale
@@ -294,7 +303,7 @@ class Poisson(Family):
     def unit_deviance(self, y, mu):
         """2 [y ln(y/mu) - (y - mu)]; at y = 0 this is 2 mu, not 0."""
         y = _as_float(y)
-        return 2.0 * (special.xlogy(y, y / mu) - (y - mu))
+        return 2.0 * (_y_log_y_over_mu(y, mu) - (y - mu))
 
     def loglike_obs(self, y, mu, scale=1.0, weights=1.0):
         y = _as_float(y)
@@ -480,7 +489,7 @@ class NegativeBinomial(Family):
         y = _as_float(y)
         r = 1.0 / self.alpha
         return 2.0 * (
-            special.xlogy(y, y / mu)
+            _y_log_y_over_mu(y, mu)
             - (y + r) * (np.log1p(self.alpha * y) - np.log1p(self.alpha * mu))
         )
 

@@ -91,12 +91,17 @@ def working_response_and_weights(problem: GLMProblem, eta: np.ndarray, mu: np.nd
     with np.errstate(over="ignore", under="ignore"):
         mu_eta = problem.link.inverse_deriv(eta)
         if isinstance(problem.family, Binomial):
-            var = mu * problem.link.inverse_complement(eta)
+            complement = problem.link.inverse_complement(eta)  # 1 - mu, accurately
+            var = mu * complement
+            # y - mu = (y - 1) + (1 - mu): keeps the residual of a y = 1 whose mean rounds
+            # to 1 (its working residual tends to 1, as that of a y = 0 tends to -1)
+            y_minus_mu = np.where(mu > 0.5, (problem.y - 1.0) + complement, problem.y - mu)
         else:
             var = problem.family.variance(mu)
+            y_minus_mu = problem.y - mu
         ratio = np.divide(mu_eta, var, out=np.zeros_like(mu), where=var > 0)
         w = problem.weights * mu_eta * ratio
-        resid = np.divide(problem.y - mu, mu_eta, out=np.zeros_like(mu), where=mu_eta != 0)
+        resid = np.divide(y_minus_mu, mu_eta, out=np.zeros_like(mu), where=mu_eta != 0)
     overflow = ~np.isfinite(resid)
     if overflow.any():
         resid[overflow] = 0.0

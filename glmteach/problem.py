@@ -265,9 +265,13 @@ class GLMProblem:
         return self.family.deviance(self.y, mu, self.weights)
 
     def pearson_chi2(self, mu: np.ndarray) -> float:
-        """X^2 = sum_i w_i (y_i - mu_i)^2 / v(mu_i)."""
+        """X^2 = sum_i w_i (y_i - mu_i)^2 / v(mu_i).  A response fitted exactly on the edge
+        of the mean space (y = mu with v(mu) = 0, as in a separated binomial fit whose
+        probabilities round to 0 or 1) contributes 0, not 0/0."""
         var = self.family.variance(mu)
-        return float(np.sum(self.weights * (self.y - mu) ** 2 / var))
+        sq = self.weights * (self.y - mu) ** 2
+        with np.errstate(divide="ignore", over="ignore"):
+            return float(np.sum(np.divide(sq, var, out=np.zeros_like(sq), where=sq > 0)))
 
     def scale(self, mu: np.ndarray) -> float:
         """phi-hat: 1 for Binomial, Poisson and NegativeBinomial; otherwise X^2 / (n - p),

@@ -222,7 +222,11 @@ class GLMResults:
     def resid_pearson(self):
         """(y - mu) sqrt(w / v(mu)); their squares add up to ``pearson_chi2``."""
         p, mu = self.problem, self._final.mu
-        return self._by_row((p.y - mu) * np.sqrt(p.weights / p.family.variance(mu)))
+        resid = p.y - mu
+        with np.errstate(divide="ignore"):  # y = mu with v(mu) = 0 (separation) gives 0
+            scaled = np.divide(p.weights, p.family.variance(mu), out=np.zeros_like(resid),
+                               where=resid != 0)
+        return self._by_row(resid * np.sqrt(scaled))
 
     @property
     def resid_deviance(self):
@@ -244,7 +248,10 @@ class GLMResults:
         p, mu = self.problem, self._final.mu
         fam = p.family
         diff = fam.anscombe_transform(p.y) - fam.anscombe_transform(mu)
-        return self._by_row(np.sqrt(p.weights / self.scale) * diff / fam.variance(mu) ** (1 / 6))
+        with np.errstate(divide="ignore"):  # y = mu with v(mu) = 0 (separation) gives 0
+            ratio = np.divide(diff, fam.variance(mu) ** (1 / 6), out=np.zeros_like(diff),
+                              where=diff != 0)
+        return self._by_row(np.sqrt(p.weights / self.scale) * ratio)
 
     # -- display -----------------------------------------------------------------------------
     def summary(self, alpha: float = 0.05) -> Summary:
