@@ -333,7 +333,7 @@ class WorkingRegression:
     def label(self) -> str:
         if not np.isfinite(self.slope):
             return "WLS line: undefined (no spread in η)"
-        return f"WLS: z ≈ {self.intercept:+.4g} + {self.slope:.4g}·(η − offset)"
+        return f"WLS: z ≈ {self.intercept:+.4f} + {self.slope:.4f}·(η − offset)"
 
 
 def working_regression_data(results: GLMResults, iteration: int, *,
