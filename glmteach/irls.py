@@ -41,7 +41,12 @@ from glmteach.problem import GLMProblem
 
 __all__ = ["IterationState", "initial_state", "irls_step", "newton_step", "fit", "fit_problem"]
 
+# Step-halving gives up only after at least MAX_HALVINGS halvings *and* once the step
+# moves no linear predictor by more than NEGLIGIBLE_ETA_STEP: a full step can be
+# astronomically long (a start where d mu / d eta ~ 1e-60 gives z ~ 1e60), and a fixed
+# count of halvings would then stop while the step is still huge.
 MAX_HALVINGS = 30
+NEGLIGIBLE_ETA_STEP = 1e-10
 KEEP_VECTORS_UP_TO = 20_000  # keep every iteration's eta, mu, z, w when n is this small
 # Fitted probabilities closer than this to 0 or 1 signal separation: with R's deviance
 # rule, IRLS on separated data stops once those probabilities are around 1e-10.
@@ -199,7 +204,11 @@ def _take_step(state: IterationState, problem: GLMProblem, target: np.ndarray,
     fam, link = problem.family, problem.link
     step = 1.0
     reason = ""
-    for _ in range(MAX_HALVINGS + 1):
+    halvings = 0
+    if state.params is not None:
+        with np.errstate(all="ignore"):
+            eta_move = float(np.max(np.abs(problem.X @ (target - state.params))))
+    while True:
         if state.params is None or step == 1.0:
             params = target
         else:
@@ -225,14 +234,20 @@ def _take_step(state: IterationState, problem: GLMProblem, target: np.ndarray,
                 f"pass start= coefficients or choose another link"
             )
         step /= 2.0
+        halvings += 1
+        if halvings >= MAX_HALVINGS and not step * eta_move > NEGLIGIBLE_ETA_STEP:
+            break  # (also when eta_move is NaN or inf: the target itself is unusable)
+        if step == 0.0:
+            break
     if reason == "a higher deviance":
         # No fraction of the step improves the deviance: the current state is optimal to
         # rounding error.  Record a zero step, which meets the convergence rule.
         return dataclasses.replace(state, iteration=state.iteration + 1, step_size=0.0)
     raise FitError(
-        f"iteration {state.iteration + 1}: after {MAX_HALVINGS} step halvings the step still "
-        f"gives {reason} ({fam!r}); the model may be unsuitable for these data - try "
-        f"another link or start= values"
+        f"iteration {state.iteration + 1}: after {halvings} step halvings (the last one moving "
+        f"the linear predictor by at most {step * eta_move:.2g}) the step still gives "
+        f"{reason} ({fam!r}); the model may be unsuitable for these data - try another "
+        f"link or start= values"
     )
 
 
