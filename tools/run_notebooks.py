@@ -21,7 +21,10 @@ Normalisation (``normalise``) then makes the file a function of the code alone:
   patch version of Python is not part of the lesson);
 - cell metadata: nbclient's ``execution`` timings and ``trusted`` dropped;
 - cells without an id get a deterministic one (derived from position and source);
-- outputs: ``application/vnd.jupyter.widget-view+json`` entries dropped (their model
+- outputs: consecutive stream outputs of the same stream merged into one (how a
+  print is split into messages depends on flush timing; nbval merges them too), with
+  carriage-return / backspace overwrites applied as a terminal would;
+  ``application/vnd.jupyter.widget-view+json`` entries dropped (their model
   ids are random and the widget state is not stored, so they could never render from
   the file); the widget's ``text/plain`` repr stays; the volatile parts of text outputs
   (memory addresses, ipykernel cell paths in warnings, statsmodels' Date/Time rows,
@@ -55,6 +58,8 @@ KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "nam
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 TEXT_MIMES = ("text/plain", "text/html", "text/latex", "text/markdown")
 _ID_OK = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+_CARRIAGE_RETURN = re.compile(r"^.*\r(?=[^\n])", re.MULTILINE)
+_BACKSPACE = re.compile("[^\n]\x08")  # a character erased by a backspace
 
 
 def load_patterns(path: Path = SANITIZE_FILE) -> list[tuple[re.Pattern[str], str]]:
@@ -101,6 +106,30 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
     return nbformat.reads(json.dumps(raw), as_version=4)
 
 
+def _coalesce_streams(outputs: list) -> list:
+    """Merge consecutive ``stream`` outputs of the same name (stdout / stderr) and apply
+    ``\\r`` and ``\\b`` overwrites, as nbval does before comparing."""
+    merged: list = []
+    for out in outputs:
+        if (
+            out.output_type == "stream"
+            and merged
+            and merged[-1].output_type == "stream"
+            and merged[-1].name == out.name
+        ):
+            merged[-1].text += out.text
+        else:
+            merged.append(out)
+    for out in merged:
+        if out.output_type == "stream":
+            text = out.text.replace("\r\n", "\n")
+            text = _CARRIAGE_RETURN.sub("", text)
+            while _BACKSPACE.search(text):
+                text = _BACKSPACE.sub("", text, count=1)
+            out.text = text
+    return merged
+
+
 def normalise(nb: nbformat.NotebookNode, patterns=None) -> nbformat.NotebookNode:
     """Strip everything that changes between two executions of the same code."""
     if patterns is None:
@@ -116,7 +145,7 @@ def normalise(nb: nbformat.NotebookNode, patterns=None) -> nbformat.NotebookNode
         if cell.cell_type != "code":
             continue
         kept = []
-        for out in cell.outputs:
+        for out in _coalesce_streams(cell.outputs):
             if out.output_type == "stream":
                 out.text = _sanitize(out.text, patterns)
             elif out.output_type == "error":
