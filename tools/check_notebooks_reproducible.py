@@ -9,9 +9,9 @@ Usage::
 Each notebook is re-executed in a fresh kernel and normalised with the very code of
 ``tools/run_notebooks.py`` (``process_notebook``); the result is kept in memory (and,
 for a failing notebook, written to a temporary folder for inspection) and compared with
-the committed file.  The committed files are never modified.  The working directory of
-the kernel is the notebook's own folder, as in ``make notebooks``, so relative paths in
-a notebook behave the same.
+the committed file, two notebooks at a time by default (``--jobs``).  The committed
+files are never modified.  The working directory of the kernel is the notebook's own
+folder, as in ``make notebooks``, so relative paths in a notebook behave the same.
 
 Images: matplotlib's inline PNGs were byte-identical across fresh runs on the project's
 machine (same matplotlib and fonts: Agg renders deterministically and the PNG metadata
@@ -31,12 +31,17 @@ import difflib
 import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run_notebooks import default_notebooks, load_patterns, process_notebook  # noqa: E402
+from run_notebooks import (  # noqa: E402
+    default_jobs,
+    default_notebooks,
+    load_patterns,
+    map_notebooks,
+    process_notebook,
+)
 
 IMAGE_MIMES = ("image/png", "image/jpeg", "image/svg+xml")
 
@@ -106,29 +111,29 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/*.ipynb")
     parser.add_argument("--timeout", type=int, default=120, help="seconds per cell")
+    parser.add_argument("--ignore-images", action="store_true", help="do not compare image bytes")
     parser.add_argument(
-        "--ignore-images", action="store_true", help="do not compare image bytes"
+        "-j", "--jobs", type=int, default=default_jobs(), help="notebooks run in parallel"
     )
     args = parser.parse_args(argv)
-    paths = args.notebooks or default_notebooks()
+    paths = [p.resolve() for p in args.notebooks] or default_notebooks()
     if not paths:
         print("no notebooks to check")
         return 0
     patterns = load_patterns()
     outdir = Path(tempfile.mkdtemp(prefix="glmteach-nbcheck-"))
     bad = []
-    for path in paths:
-        start = time.perf_counter()
-        try:
-            problem = check(path, args.ignore_images, patterns, args.timeout, outdir)
-        except Exception as exc:
-            problem = f"execution failed: {exc}"
-        took = time.perf_counter() - start
+    results = map_notebooks(
+        check, paths, args.jobs, args.ignore_images, patterns, args.timeout, outdir
+    )
+    for path, seconds, problem, error in results:
+        if error is not None:
+            problem = f"execution failed: {error}"
         if problem is None:
-            print(f"{took:6.1f} s  reproducible  {path}", flush=True)
+            print(f"{seconds:6.1f} s  reproducible  {path}", flush=True)
         else:
             bad.append(path)
-            print(f"{took:6.1f} s  DIFFERS       {path}\n  {problem}", flush=True)
+            print(f"{seconds:6.1f} s  DIFFERS       {path}\n  {problem}", flush=True)
     if bad:
         print(
             f"{len(bad)} of {len(paths)} notebook(s) are not what `make notebooks` produces: "

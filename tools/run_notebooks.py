@@ -7,7 +7,8 @@ Usage::
     python tools/run_notebooks.py                      # every notebooks/*.ipynb
     python tools/run_notebooks.py notebooks/03_irls.ipynb ...
 
-Each notebook runs top to bottom in a fresh kernel (``python3``, i.e. the interpreter
+Each notebook runs top to bottom in a fresh kernel (two notebooks at a time by
+default, ``--jobs``) (``python3``, i.e. the interpreter
 running this script: jupyter_client swaps a kernelspec's bare ``python`` for
 ``sys.executable``), with the notebook's own folder as the working directory and a
 per-cell timeout (``--timeout``, default 120 s).  A cell that raises stops that
@@ -42,9 +43,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import multiprocessing
+import os
 import re
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import nbformat
@@ -197,33 +201,65 @@ def default_notebooks() -> list[Path]:
     return sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 
 
+def default_jobs() -> int:
+    """Notebooks run side by side: one kernel each, at most two (the machines have two
+    cores, and a notebook mostly waits on one)."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def map_notebooks(func, paths: list[Path], jobs: int, *args):
+    """Yield ``(path, seconds, result, error)`` for ``func(path, *args)`` over ``paths``,
+    in ``jobs`` processes (each notebook gets its own kernel), in completion order."""
+
+    if jobs <= 1 or len(paths) <= 1:
+        for path in paths:
+            yield _timed_call(func, path, *args)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+        futures = {pool.submit(_timed_call, func, path, *args): path for path in paths}
+        for future in as_completed(futures):
+            yield future.result()
+
+
+def _timed_call(func, path, *args):
+    start = time.perf_counter()
+    try:
+        result = func(path, *args)
+    except Exception as exc:  # sent back to the parent, reported there
+        return path, time.perf_counter() - start, None, RuntimeError(f"{type(exc).__name__}: {exc}")
+    return path, time.perf_counter() - start, result, None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/*.ipynb")
     parser.add_argument("--timeout", type=int, default=120, help="seconds per cell")
+    parser.add_argument(
+        "-j", "--jobs", type=int, default=default_jobs(), help="notebooks run in parallel"
+    )
     args = parser.parse_args(argv)
-    paths = args.notebooks or default_notebooks()
+    paths = [p.resolve() for p in args.notebooks] or default_notebooks()
     if not paths:
         print(f"no notebooks found in {NOTEBOOK_DIR}")
         return 0
     patterns = load_patterns()
     failed = []
     total = time.perf_counter()
-    for path in paths:
-        start = time.perf_counter()
-        try:
-            text = process_notebook(path, timeout=args.timeout, patterns=patterns)
-        except Exception as exc:  # report and go on with the next notebook
+    for path, seconds, text, error in map_notebooks(
+        process_notebook, paths, args.jobs, args.timeout, patterns
+    ):
+        if error is not None:  # report and go on with the other notebooks
             failed.append(path)
-            print(f"FAILED  {path}  ({time.perf_counter() - start:.1f} s)\n{exc}", flush=True)
+            print(f"FAILED  {path}  ({seconds:.1f} s)\n{error}", flush=True)
             continue
         changed = path.read_text(encoding="utf-8") != text
         path.write_text(text, encoding="utf-8")
         state = "updated" if changed else "unchanged"
-        print(f"{time.perf_counter() - start:6.1f} s  {state:9s}  {path}", flush=True)
+        print(f"{seconds:6.1f} s  {state:9s}  {path}", flush=True)
     print(f"{len(paths)} notebook(s) in {time.perf_counter() - total:.1f} s")
     if failed:
-        print("failed: " + ", ".join(str(p) for p in failed))
+        print("failed: " + ", ".join(str(p) for p in sorted(failed)))
         return 1
     return 0
 
