@@ -7,6 +7,8 @@ fitted by ``gt.fit``.  ``weights``, ``offset`` and ``exposure`` may be column na
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from glmteach.irls import fit
@@ -20,6 +22,29 @@ def _column_or_values(data, value, name: str):
             raise ValueError(f"{name}: {value!r} is not a column of data")
         return np.asarray(data[value], dtype=float)
     return value
+
+
+def _new_design(spec):
+    """Turn raw new data into the fitted model's design matrix, or raise ValueError.
+
+    formulaic only *warns* (DataMismatchWarning) when new data hold a category level
+    the model never saw, and then encodes it like the reference level - a prediction
+    for a level that does not exist.  Here that, and a missing column, is an error."""
+    from formulaic.errors import DataMismatchWarning, FormulaicError
+
+    def design(new_data):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DataMismatchWarning)
+            try:
+                return spec.get_model_matrix(new_data)
+            except DataMismatchWarning as exc:
+                raise ValueError(f"X_new: holds a category level the model was not fitted "
+                                 f"on, so it has no coefficient (formulaic: {exc})") from None
+            except FormulaicError as exc:
+                raise ValueError(f"X_new: cannot build the model's design matrix from "
+                                 f"these data: {exc}") from exc
+
+    return design
 
 
 def glm(formula: str, data, family=None, weights=None, offset=None, exposure=None,
@@ -49,7 +74,6 @@ def glm(formula: str, data, family=None, weights=None, offset=None, exposure=Non
         exposure=_column_or_values(data, exposure, "exposure"),
         **fit_options,
     )
-    spec = X.model_spec
-    results.model_spec = lambda new_data: spec.get_model_matrix(new_data)
+    results.model_spec = _new_design(X.model_spec)
     results.formula = formula
     return results
