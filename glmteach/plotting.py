@@ -189,7 +189,7 @@ class LikelihoodSurface:
 
 
 def likelihood_surface(results: GLMResults, others: Sequence[GLMResults] = (),
-                       size: int = 41, margin: float = 0.15,
+                       size: int = 33, margin: float = 0.15,
                        max_cells: int = 4_000_000) -> LikelihoodSurface:
     r"""Compute Delta(beta) = ell(beta-hat) - ell(beta) on a size x size grid around the
     coefficient path(s) of ``results`` (and ``others``, e.g. the Newton-Raphson fit of the
@@ -242,7 +242,8 @@ def coefficient_path(results: GLMResults, ax: Axes | None = None, *, upto: int |
     (2 phi-hat) (levels 0.75, 3, 12, ...; the dashed contour at 3.0 bounds the 95 %
     likelihood-ratio region).  Each IRLS step jumps to the maximum of the quadratic
     approximation of ell at the current point, so the iterates land near the optimum
-    in very few steps.  Otherwise every coefficient is drawn against the iteration.
+    in very few steps.  Otherwise (or with ``contours=False``) every coefficient is
+    drawn against the iteration.
 
     ``upto=k`` draws the path only up to iteration k and (``highlight``) circles beta_k
     (with two coefficients; otherwise a vertical line marks k).  When the
@@ -260,12 +261,17 @@ def coefficient_path(results: GLMResults, ax: Axes | None = None, *, upto: int |
     if P.shape[1] == 2 and contours:
         if surface is None:
             surface = likelihood_surface(results)
+        finite = surface.delta[np.isfinite(surface.delta)]
+        top = float(finite.max()) if finite.size else 0.0
         levels = surface.levels()
-        cs = ax.contour(surface.b0, surface.b1, surface.delta, levels=levels,
-                        colors="0.6", linewidths=0.8)
-        ax.clabel(cs, fmt="%.3g", fontsize=7)
-        ax.contour(surface.b0, surface.b1, surface.delta, levels=[LR_95_LEVEL],
-                   colors="C2", linewidths=1.2, linestyles="--")
+        levels = levels[levels < top]
+        if levels.size:  # (contour warns when no level lies inside the data)
+            cs = ax.contour(surface.b0, surface.b1, surface.delta, levels=levels,
+                            colors="0.6", linewidths=0.8)
+            ax.clabel(cs, fmt="%.3g", fontsize=7)
+        if LR_95_LEVEL < top:
+            ax.contour(surface.b0, surface.b1, surface.delta, levels=[LR_95_LEVEL],
+                       colors="C2", linewidths=1.2, linestyles="--")
         sel = shown & has
         ax.plot(P[sel, 0], P[sel, 1], "o-", color="C0", ms=5, lw=1.2, label="β_k")
         for k in iters[sel]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -465,3 +466,19 @@ def test_family_panel_tweedie_uses_tweedie_panel():
     assert "Tweedie p = 1.5" in ax.get_title()
     with pytest.raises(ValueError, match="1 < p < 2"):
         gp.family_panel(gt.Tweedie(power=3.0), 3.0, 1.0)
+
+
+def test_coefficient_path_with_invalid_region_draws_without_warnings():
+    """Poisson with the identity link: part of the grid gives negative means (NaN)."""
+    rng = np.random.default_rng(14)
+    n = 200
+    xa = np.abs(rng.standard_normal(n))
+    X = np.column_stack([np.ones(n), xa])
+    y = rng.poisson(2.0 + 1.5 * xa)
+    res = gt.fit(X, y, family=gt.Poisson(link=gt.links.Identity()))
+    surf = gp.likelihood_surface(res)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ax = gp.coefficient_path(res, surface=surf)
+        ax.figure.canvas.draw()
+    assert len(ax.collections) >= 1
