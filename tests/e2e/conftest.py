@@ -80,10 +80,7 @@ def browser_unavailable() -> str | None:
     except ImportError as exc:
         return f"Playwright for Python is not installed ({exc}); pip install -e '.[test]'"
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        return (
-            f"Chromium not found at {CHROMIUM} (Debian: apt-get install chromium); "
-            "set GLMTEACH_REQUIRE_BROWSER=1 to make this a failure"
-        )
+        return f"Chromium not found at {CHROMIUM} (Debian: apt-get install chromium)"
     return None
 
 
@@ -185,7 +182,7 @@ def browser_available() -> None:
     if reason:
         if REQUIRE_BROWSER:
             pytest.fail(f"GLMTEACH_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
-        pytest.skip(reason)
+        pytest.skip(f"{reason}; GLMTEACH_REQUIRE_BROWSER=1 makes this a failure")
 
 
 @pytest.fixture(scope="session")
