@@ -38,6 +38,7 @@ import os
 import platform
 import resource
 import select
+import signal
 import statistics
 import subprocess
 import sys
@@ -342,7 +343,9 @@ class Worker:
         except (TimeoutError, EOFError, BrokenPipeError, OSError) as exc:
             return {"error": str(exc)}
 
-    def close(self) -> None:
+    def close(self, kill: bool = False) -> None:
+        if kill and self.proc.poll() is None:
+            self.proc.kill()
         if self.proc.poll() is None:
             try:
                 self.proc.stdin.close()
@@ -399,6 +402,10 @@ def run_cell(family: str, n: int, p: int, engines: list[str], repeats: dict, arg
             else:
                 rows[e].update(msg["result"])
                 rows[e]["params"] = np.load(os.path.join(tmp, f"{family}-{n}-{p}-{e}.npy"))
+    except BaseException:  # interrupted (Ctrl-C, SIGTERM): stop the workers at once
+        for wk in workers.values():
+            wk.close(kill=True)
+        raise
     finally:
         for wk in workers.values():
             wk.close()
@@ -788,6 +795,7 @@ def main(argv: list[str] | None = None) -> int:
         worker_loop(json.loads(args.worker))
         return 0
 
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run `finally`: stop workers
     families = _parse_list(args.families, FAMILIES)
     engines = _parse_list(args.engines, ENGINES)
     ns = _parse_sizes(args.n) if args.n else ([10_000, 100_000] if args.quick
