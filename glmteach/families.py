@@ -23,6 +23,8 @@ weight is the number of trials n_i and y_i is the proportion of successes.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 from scipy import special
 
@@ -42,6 +44,14 @@ __all__ = [
 
 def _as_float(x) -> np.ndarray:
     return np.asarray(x, dtype=float)
+
+
+def _real_or_nan(value) -> float:
+    """A family parameter as a float; NaN (so that the caller's check fails) for
+    anything that is not a real number - strings such as '1.5', booleans, arrays."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_):
+        return float(value)
+    return float("nan")
 
 
 def _y_log_y_over_mu(y, mu) -> np.ndarray:
@@ -457,7 +467,7 @@ class NegativeBinomial(Family):
     y_rule = "non-negative counts"
 
     def __init__(self, link: L.Link | None = None, alpha: float = 1.0):
-        alpha_f = float(alpha) if np.isscalar(alpha) else np.nan
+        alpha_f = _real_or_nan(alpha)
         if not (np.isfinite(alpha_f) and alpha_f > 0):
             raise ValueError(f"alpha: must be a positive finite number, got {alpha!r}")
         self.alpha = alpha_f
@@ -539,7 +549,7 @@ class Tweedie(Family):
     allowed_links = (L.Log, L.Power, L.Identity)
 
     def __init__(self, link: L.Link | None = None, power: float = 1.5):
-        p = float(power) if np.isscalar(power) else np.nan
+        p = _real_or_nan(power)
         if not np.isfinite(p) or (0 < p < 1) or p < 0:
             raise ValueError(
                 f"power: must be 0 or at least 1 (no Tweedie distribution has 0 < p < 1 "

@@ -29,6 +29,7 @@ outside the family's mean space, a non-finite deviance, or a deviance that rises
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import warnings
 from dataclasses import dataclass
 
@@ -138,12 +139,20 @@ def initial_state(problem: GLMProblem, start=None) -> IterationState:
                 f"{int(np.count_nonzero(~np.isfinite(eta)))} rows; pass start= coefficients"
             )
         return _state(problem, 0, None, eta, mu, 1.0)
-    start = np.asarray(start, dtype=float).reshape(-1)
-    if start.shape != (problem.p,) or not np.all(np.isfinite(start)):
+    try:
+        start = np.asarray(start, dtype=float).reshape(-1)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"start: must be {problem.p} numbers (one coefficient per column "
+                         f"of X), got {start!r}") from exc
+    if start.shape != (problem.p,):
         raise ValueError(
             f"start: must be {problem.p} finite coefficients (one per column of X), "
             f"got shape {start.shape}"
         )
+    if not np.all(np.isfinite(start)):
+        k = int(np.count_nonzero(~np.isfinite(start)))
+        raise ValueError(f"start: must be {problem.p} finite coefficients; {k} of them "
+                         f"{'is' if k == 1 else 'are'} NaN or infinite")
     eta = problem.X @ start + problem.offset
     mu = problem.link.inverse(eta)
     if not problem.family.valid_mu(mu):
@@ -268,7 +277,8 @@ TARGETS = {"irls": _fisher_target, "newton": _newton_target}
 def _check_controls(method: str, tol, maxiter) -> None:
     if method not in TARGETS:
         raise ValueError(f"method: must be one of {sorted(TARGETS)}, got {method!r}")
-    if not (isinstance(tol, (int, float)) and np.isfinite(tol) and tol > 0):
+    if (isinstance(tol, bool | np.bool_) or not isinstance(tol, numbers.Real)
+            or not np.isfinite(tol) or tol <= 0):
         raise ValueError(f"tol: must be a positive finite number, got {tol!r}")
     if isinstance(maxiter, bool) or not isinstance(maxiter, (int, np.integer)) or maxiter < 1:
         raise ValueError(f"maxiter: must be a whole number >= 1, got {maxiter!r}")
@@ -304,6 +314,13 @@ def fit_problem(problem: GLMProblem, method: str = "irls", start=None, tol: floa
             f"change {change:.3g} >= tol={tol:g}); results are from the last iteration. "
             f"Raise maxiter or check the model.",
             ConvergenceWarning, stacklevel=3,
+        )
+    if not problem.family.scale_is_fixed and problem.df_resid <= 0:
+        warnings.warn(
+            f"{problem.n} observations and {problem.p} coefficients leave no residual "
+            f"degrees of freedom: the {problem.family.name} scale cannot be estimated, so "
+            f"scale, bse, p-values, llf, aic and bic are NaN (the coefficients interpolate "
+            f"the data)", UserWarning, stacklevel=3,
         )
     if history[-1].llf is None:
         history[-1] = dataclasses.replace(history[-1], llf=problem.loglike(history[-1].mu))

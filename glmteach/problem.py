@@ -25,9 +25,15 @@ __all__ = ["GLMProblem"]
 ALIAS_TOLERANCE = 1e-12
 
 
-def _rows(mask: np.ndarray) -> str:
+def _rows(mask: np.ndarray, verb: str = "") -> str:
+    """'1 row' / '3 rows', followed by ``verb`` ('is/are', 'does/do', ...) in the number
+    that agrees with the count."""
     count = int(np.count_nonzero(mask))
-    return f"{count} row{'s' if count != 1 else ''}"
+    text = f"{count} row{'s' if count != 1 else ''}"
+    if verb:
+        singular, plural = verb.split("/")
+        text += f" {singular if count == 1 else plural}"
+    return text
 
 
 def _first_rows(mask: np.ndarray, limit: int = 5) -> str:
@@ -36,19 +42,48 @@ def _first_rows(mask: np.ndarray, limit: int = 5) -> str:
     return f" (first at row{'s' if len(idx) > 1 else ''} {shown})"
 
 
+def _holds_text(value) -> bool:
+    """Strings, even ones that look like numbers ('1.5'), are not numeric data: numpy
+    would convert them silently, hiding e.g. a CSV column read as text."""
+    if hasattr(value, "columns"):  # DataFrame
+        return any(t.kind in "OSU" and any(isinstance(v, str) for v in value[c])
+                   for c, t in value.dtypes.items())
+    raw = np.asarray(value) if not hasattr(value, "dtype") else value
+    kind = getattr(raw.dtype, "kind", "")
+    if kind in "SU":
+        return True
+    return kind == "O" and any(isinstance(v, str) for v in np.ravel(np.asarray(raw)))
+
+
 def _to_float_array(value, name: str) -> np.ndarray:
     try:
+        if _holds_text(value):
+            raise ValueError("text")
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError) as exc:
         bad = ""
-        if hasattr(value, "dtypes"):
-            cols = [str(c) for c, t in value.dtypes.items() if t.kind not in "biuf"]
+        if hasattr(value, "columns"):
+            cols = [str(c) for c, t in value.dtypes.items() if t.kind not in "biufb"]
             bad = f"; non-numeric column(s): {', '.join(cols)}" if cols else ""
         raise ValueError(
             f"{name}: must be numeric{bad} (encode categories as dummy columns, "
             f"or use gt.glm with a formula such as 'y ~ C(group)')"
         ) from exc
     return arr
+
+
+def _check_index(value, name: str, index) -> None:
+    """pandas inputs are paired with the rows of X by position; refuse when their row
+    labels say that would pair different observations."""
+    other = getattr(value, "index", None)
+    if index is None or other is None or not hasattr(value, "shape"):
+        return
+    if len(other) == len(index) and not other.equals(index):
+        raise ValueError(
+            f"{name}: its index (row labels) differs from X's, so rows would be paired by "
+            f"position with different observations; align them first (e.g. "
+            f"{name}.reindex(X.index)) or pass plain arrays"
+        )
 
 
 def crossprod(A: np.ndarray) -> np.ndarray:
@@ -69,7 +104,7 @@ def _check_finite(arr: np.ndarray, name: str) -> None:
         bad = bad.any(axis=tuple(range(1, arr.ndim)))
     if bad.any():
         raise ValueError(
-            f"{name}: must not contain NaN or infinite values; {_rows(bad)} do"
+            f"{name}: must not contain NaN or infinite values; {_rows(bad, 'does/do')}"
             f"{_first_rows(bad)}"
         )
 
@@ -118,6 +153,9 @@ class GLMProblem:
         if self.row_index is None:
             self.row_index = getattr(y, "index", None)
         self.response_name = getattr(y, "name", None)
+        for value, name in ((y, "y"), (weights, "weights"), (offset, "offset"),
+                            (exposure, "exposure")):
+            _check_index(value, name, getattr(X, "index", None))
 
         X = _to_float_array(X, "X")
         if X.ndim == 1:
@@ -134,7 +172,8 @@ class GLMProblem:
         y = _to_float_array(y, "y")
         prior = None if weights is None else _vector(weights, "weights", n)
         if prior is not None and (prior < 0).any():
-            raise ValueError(f"weights: must be non-negative; {_rows(prior < 0)} are negative"
+            raise ValueError(f"weights: must be non-negative; {_rows(prior < 0, 'is/are')} "
+                             f"negative"
                              f"{_first_rows(prior < 0)}")
         if y.ndim == 2 and y.shape[1] == 2 and isinstance(family, F.Binomial):
             y, prior = self._from_successes_failures(y, prior, n)
@@ -152,8 +191,8 @@ class GLMProblem:
         bad_y = family.y_violations(y)
         if bad_y.any():
             raise ValueError(
-                f"y: the {family.name} family needs {family.y_rule}; {_rows(bad_y)} break "
-                f"this rule{_first_rows(bad_y)}"
+                f"y: the {family.name} family needs {family.y_rule}; "
+                f"{_rows(bad_y, 'breaks/break')} this rule{_first_rows(bad_y)}"
             )
         if prior is None:
             prior = np.ones(n)
@@ -168,7 +207,8 @@ class GLMProblem:
         if exposure is not None:
             exp_arr = _vector(exposure, "exposure", n)
             if (exp_arr <= 0).any():
-                raise ValueError(f"exposure: must be positive; {_rows(exp_arr <= 0)} are not"
+                raise ValueError(f"exposure: must be positive; "
+                                 f"{_rows(exp_arr <= 0, 'is/are')} not"
                                  f"{_first_rows(exp_arr <= 0)}")
             if not isinstance(self.link, L.Log):
                 raise ValueError(
@@ -196,11 +236,11 @@ class GLMProblem:
         negative = (counts < 0).any(axis=1)
         if negative.any():
             raise ValueError(f"y: successes and failures must be non-negative; "
-                             f"{_rows(negative)} are not{_first_rows(negative)}")
+                             f"{_rows(negative, 'is/are')} not{_first_rows(negative)}")
         fractional = (np.abs(counts - np.rint(counts)) > 1e-8).any(axis=1)
         if fractional.any():
             raise ValueError(f"y: successes and failures must be whole numbers; "
-                             f"{_rows(fractional)} are not{_first_rows(fractional)}")
+                             f"{_rows(fractional, 'is/are')} not{_first_rows(fractional)}")
         trials = counts.sum(axis=1)
         y = np.divide(counts[:, 0], trials, out=np.zeros(n), where=trials > 0)
         weights = trials if prior is None else trials * prior
@@ -215,7 +255,7 @@ class GLMProblem:
             if bad.any():
                 raise ValueError(
                     f"y: with weights = numbers of trials, weights * y must be whole numbers "
-                    f"of successes; {_rows(bad)} are not{_first_rows(bad)}"
+                    f"of successes; {_rows(bad, 'is/are')} not{_first_rows(bad)}"
                 )
 
     def _check_rank(self) -> None:

@@ -33,6 +33,20 @@ __all__ = ["GLMResults", "Summary"]
 COV_TYPES = ("nonrobust", "HC0", "HC1")
 
 
+def _new_vector(value, name: str, rows: int) -> np.ndarray:
+    """An offset or exposure for ``predict``: a number or one finite value per new row."""
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim == 0:
+        arr = np.full(rows, float(arr))
+    arr = arr.reshape(-1) if arr.ndim == 2 and 1 in arr.shape else arr
+    if arr.shape != (rows,):
+        raise ValueError(f"{name}: must have one value per row of X_new ({rows} rows), got "
+                         f"shape {np.shape(value)}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name}: must not contain NaN or infinite values")
+    return arr
+
+
 class Summary(str):
     """A plain-text table that displays itself without quotes in notebooks."""
 
@@ -197,13 +211,25 @@ class GLMResults:
                 f"X_new: must have {self.problem.p} columns (the model's coefficients), got "
                 f"shape {X.shape}"
             )
+        if not np.all(np.isfinite(X)):
+            bad = int(np.count_nonzero(~np.isfinite(X).all(axis=1)))
+            raise ValueError(f"X_new: must not contain NaN or infinite values (found in {bad} "
+                             f"of {X.shape[0]} rows)")
         eta = X @ self._final.params
         if offset is not None:
-            eta = eta + np.asarray(offset, dtype=float)
+            eta = eta + _new_vector(offset, "offset", X.shape[0])
         if exposure is not None:
-            exposure = np.asarray(exposure, dtype=float)
+            from glmteach.links import Log
+
+            if not isinstance(self.family.link, Log):
+                raise ValueError(f"exposure: enters as ln(exposure), a multiplicative effect "
+                                 f"only with the log link; this model uses "
+                                 f"{self.family.link!r} (pass an offset instead)")
+            exposure = _new_vector(exposure, "exposure", X.shape[0])
             if np.any(exposure <= 0):
-                raise ValueError("exposure: must be positive")
+                k = int(np.count_nonzero(exposure <= 0))
+                raise ValueError(f"exposure: must be positive; {k} value"
+                                 f"{' is' if k == 1 else 's are'} not")
             eta = eta + np.log(exposure)
         values = eta if linear else self.family.link.inverse(eta)
         if index is not None and len(index) == len(values):
