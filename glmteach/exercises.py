@@ -153,7 +153,7 @@ def _call(func, name: str, signature: str, args, size: int = 1):
             "error",
         ) from None
     if out is None:
-        raise _Problem("todo", f"not answered yet ({name}{signature} returned None).", "", "none")
+        raise _Problem("todo", "not answered yet (your function returned None).", "", "none")
     try:
         values = np.asarray(out, dtype=float).reshape(-1)
     except (TypeError, ValueError):
