@@ -733,8 +733,10 @@ def tweedie_panel(mu: float, phi: float, power: float, ax: Axes | None = None, *
     grey bars are a simulated sample (``Tweedie.sample``, fixed ``seed``): the bar at 0
     is the fraction of zeros, the others a histogram of the positive values scaled so
     that its area is the fraction of positive values.  The mean mu and mu +/- sqrt(phi
-    mu^p) are marked.  Raising p towards 2 makes zeros rarer and claims fewer but larger
-    (towards the gamma); lowering it towards 1 makes y lumpier (towards the Poisson).
+    mu^p) are marked.  With mu and phi fixed, raising p towards 2 sends the claim rate
+    lambda = mu^(2-p) / (phi (2-p)) to infinity and the mean claim to 0, so zeros vanish
+    and y approaches a gamma; lowering p towards 1 makes y lumpier, with atoms near
+    multiples of phi (towards the Poisson).
     """
     lam, alpha, gamma = tweedie_poisson_gamma(mu, phi, power)
     ax = _new_axes(ax)
