@@ -32,6 +32,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,7 +124,8 @@ class LabServer:
         from an earlier test)."""
         self.workspace_counter[0] += 1
         ws = f"e2e{self.workspace_counter[0]}"
-        return f"{self.base_url}/lab/workspaces/{ws}/tree/{notebook}?token={self.token}"
+        path = urllib.parse.quote(notebook)
+        return f"{self.base_url}/lab/workspaces/{ws}/tree/{path}?token={self.token}"
 
     def log_tail(self, lines: int = 40) -> str:
         try:
@@ -358,6 +360,16 @@ _IMAGES_JS = """cell => [...cell.querySelectorAll('.jp-Cell-outputArea img')].ma
     for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 0x01000193); }
     return s.length + ':' + (h >>> 0).toString(16);
 }).join('|')"""
+# [cell index, text] of every rendered stderr output in the visible notebook.
+_STDERR_BY_CELL_JS = """selector => {
+    const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+    if (!panel) return [];
+    const found = [];
+    panel.querySelectorAll('.jp-Notebook .jp-Cell').forEach((cell, index) => {
+        cell.querySelectorAll(selector).forEach(out => found.push([index, out.innerText]));
+    });
+    return found;
+}"""
 STDERR_SELECTOR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -423,23 +435,39 @@ class Lab:
         raise AssertionError(f"{self.name} was not saved within 30 s")
 
     # -- checks -------------------------------------------------------------------
+    def _expected_error_cells(self) -> set[int]:
+        """Cells tagged ``raises-exception``: their error is the lesson (JupyterLab runs
+        on past them, as nbval and nbclient do)."""
+        return {
+            index
+            for index, cell in enumerate(self.notebook_json()["cells"])
+            if "raises-exception" in cell.get("metadata", {}).get("tags", [])
+        }
+
     def saved_errors(self) -> list[str]:
         """Error outputs in the saved notebook (the authoritative record of a cell that
-        raised)."""
+        raised), except in cells tagged ``raises-exception``."""
+        expected = self._expected_error_cells()
         found = []
         for index, cell in enumerate(self.notebook_json()["cells"]):
+            if index in expected:
+                continue
             for out in cell.get("outputs", []):
                 if out.get("output_type") == "error":
                     found.append(f"cell {index}: {out.get('ename')}: {out.get('evalue')}")
         return found
 
     def rendered_errors(self) -> list[str]:
-        """Tracebacks shown anywhere in the page, widget Output areas included (a
-        widget callback's exception never reaches the saved file)."""
-        found = []
-        for text in self.page.locator(STDERR_SELECTOR).all_inner_texts():
-            if _TRACEBACK_RE.search(text):
-                found.append(text.strip()[-600:])
+        """Tracebacks shown in the notebook, widget Output areas included (a widget
+        callback's exception never reaches the saved file), except in cells tagged
+        ``raises-exception``; and widgets that failed to display."""
+        expected = self._expected_error_cells()
+        shown = self.page.evaluate(_STDERR_BY_CELL_JS, STDERR_SELECTOR)
+        found = [
+            f"cell {index}: {text.strip()[-600:]}"
+            for index, text in shown
+            if index not in expected and _TRACEBACK_RE.search(text)
+        ]
         for marker in ("Error displaying widget", "Error rendering output item"):
             if self.page.get_by_text(marker).count():
                 found.append(f"page shows {marker!r}")

@@ -35,12 +35,14 @@ def chapter(prefix: str):
     return matches[0] if matches else None
 
 
-def write_notebook(root, name: str, sources: list[str]) -> str:
+def write_notebook(root, name: str, cells: list) -> str:
+    """Write a notebook of code cells; an entry is the source, or (source, [tags])."""
+    entries = [c if isinstance(c, tuple) else (c, []) for c in cells]
     nb = {
         "cells": [
-            {"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {},
-             "outputs": [], "source": src}
-            for i, src in enumerate(sources)
+            {"cell_type": "code", "execution_count": None, "id": f"c{i}",
+             "metadata": {"tags": tags} if tags else {}, "outputs": [], "source": src}
+            for i, (src, tags) in enumerate(entries)
         ],
         "metadata": {
             "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
@@ -214,6 +216,7 @@ def explode(change):
 boom.observe(explode, names="value")
 widgets.VBox([boom, out])""",
     "print('before the error')",
+    ("raise KeyError('an expected error, part of the lesson')", ["raises-exception"]),
     "1 / 0",
     "print('never runs')",
 ]
@@ -230,16 +233,20 @@ def test_harness_widgets_drive_a_plot(lab, lab_server, record_timing):
 
 def test_harness_detects_errors(lab, lab_server):
     """The error checks can fail: a raising cell stops Run All and is reported from the
-    saved file and the page; a widget callback's traceback is seen in the page."""
+    saved file and the page; a cell tagged ``raises-exception`` is not an error; a
+    widget callback's traceback is seen in the page."""
     name = write_notebook(lab_server.root, "_e2e_harness_errors.ipynb", HARNESS_ERRORS)
     lab.open(name)
     lab.run_all()
     lab.save()
     saved = lab.saved_errors()
-    assert saved == ["cell 2: ZeroDivisionError: division by zero"], saved
-    assert any("ZeroDivisionError" in e for e in lab.rendered_errors())
+    assert saved == ["cell 3: ZeroDivisionError: division by zero"], saved
+    shown = lab.rendered_errors()
+    assert any("ZeroDivisionError" in e for e in shown), shown
+    assert not any("KeyError" in e for e in shown), shown
     cells = lab.notebook_json()["cells"]
-    assert cells[3]["execution_count"] is None and not cells[3]["outputs"], "ran past the error"
+    assert [o["output_type"] for o in cells[2]["outputs"]] == ["error"]
+    assert cells[4]["execution_count"] is None and not cells[4]["outputs"], "ran past the error"
 
     cell, slider = lab.widget_cell("slider", "boom")
     slider.locator(".noUi-handle[role=slider]").press("ArrowRight")
