@@ -78,3 +78,6 @@ notebooks: $(STAMP)
 clean:
 	rm -rf .pytest_cache .ruff_cache .hypothesis build dist *.egg-info tests/e2e/artifacts
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
+
+# --- benchmarks ---------------------------------------------------------------------
+# Reserved for `make bench` (benchmarks/, the `bench` extra); maintained separately.
