@@ -81,3 +81,19 @@ clean:
 
 # --- benchmarks ---------------------------------------------------------------------
 # Reserved for `make bench` (benchmarks/, the `bench` extra); maintained separately.
+# `make bench`: glmteach vs statsmodels / glum / scikit-learn (~20 min on 2 quiet cores);
+# writes benchmarks/README.md. Pass flags with BENCH_ARGS, e.g. BENCH_ARGS=--quick.
+.PHONY: bench bench-notebooks bench-stepper
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --progress-bar off -e ".[test,bench]"
+	@touch $@
+
+bench: $(STAMP) $(BENCH_STAMP)
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
+bench-notebooks: $(STAMP)
+	$(BIN)/python benchmarks/notebooks_time.py --readme
+
+bench-stepper: $(STAMP)
+	$(BIN)/python benchmarks/stepper_redraw.py --readme

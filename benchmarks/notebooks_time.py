@@ -93,6 +93,8 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=float, default=600, help="seconds per cell")
     ap.add_argument("--kernel", default="python3", help="kernel spec name")
     ap.add_argument("--json", default=None, help="also write raw results to this file")
+    ap.add_argument("--readme", action="store_true",
+                    help="also put the table into benchmarks/README.md (its own section)")
     args = ap.parse_args(argv)
 
     try:
@@ -109,9 +111,9 @@ def main(argv=None) -> int:
         print(f"no notebooks found under {REPO / 'notebooks'} - nothing to time")
         return 1
 
-    print(f"| notebook | code cells | wall (s) | cells (s) | slowest cell (s) | "
-          f"< {TARGET_S:.0f} s | status |")
-    print("|---|---|---|---|---|---|---|")
+    lines = [f"| notebook | code cells | wall (s) | cells (s) | slowest cell (s) | "
+             f"< {TARGET_S:.0f} s | status |", "|---|---|---|---|---|---|---|"]
+    print("\n".join(lines))
     rows = []
     failed = False
     for path in paths:
@@ -121,12 +123,32 @@ def main(argv=None) -> int:
         cells = "—" if r["cells_s"] is None else f"{r['cells_s']:.1f}"
         slow = "—" if r["slowest_s"] is None else f"{r['slowest_s']:.1f} (#{r['slowest_cell']})"
         met = "yes" if r["status"] == "ok" and r["wall_s"] < TARGET_S else "no"
-        print(f"| {r['notebook']} | {r['code_cells']} | {r['wall_s']:.1f} | {cells} | {slow} "
-              f"| {met} | {r['status']} |", flush=True)
+        lines.append(f"| {r['notebook']} | {r['code_cells']} | {r['wall_s']:.1f} | {cells} "
+                     f"| {slow} | {met} | {r['status']} |")
+        print(lines[-1], flush=True)
     total = sum(r["wall_s"] for r in rows)
     print(f"\n{len(rows)} notebooks, {total:.1f} s in total")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
+    if args.readme:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import _readme
+
+        when = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        _readme.put_section("notebooks", "\n".join([
+            "## Notebook execution times",
+            "",
+            f"`python benchmarks/notebooks_time.py` on {when} (load average {load}): every "
+            "notebook top to bottom in a fresh kernel (nbclient). *wall* includes kernel "
+            "start-up and shutdown; *cells* is the sum of the code cells' own times; "
+            "*slowest cell* gives its index among all cells. Target: < 20 s each.",
+            "",
+            *lines,
+            "",
+            f"{len(rows)} notebooks, {total:.1f} s in total.",
+        ]))
+        print(f"updated {_readme.README}")
     return 1 if failed else 0
 
 

@@ -49,6 +49,9 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _readme  # noqa: E402  (benchmarks/_readme.py, next to this script)
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 
@@ -851,7 +854,11 @@ def main(argv: list[str] | None = None) -> int:
     readme = None if args.no_readme else (args.readme or (None if args.quick
                                                           else str(HERE / "README.md")))
     if readme:
-        Path(readme).write_text(render_report(rows, args, argv, elapsed, blas, context))
+        report = render_report(rows, args, argv, elapsed, blas, context)
+        if Path(readme).resolve() == _readme.README:  # keep the other scripts' sections
+            kept = [_readme.get_section(name) for name in ("notebooks", "stepper")]
+            report = report.rstrip() + "\n\n" + "\n\n".join(k for k in kept if k) + "\n"
+        Path(readme).write_text(report)
         print(f"wrote {readme}")
     if args.json:
         clean = [{k: v for k, v in r.items() if k != "params"} for r in rows]
