@@ -10,7 +10,7 @@ The package is layered (see DESIGN.md): ``families`` and ``links`` (pure math),
 only on demand, ``plotting`` (matplotlib) and ``widgets`` (ipywidgets).
 """
 
-from glmteach import families, links
+from glmteach import datasets, families, links
 from glmteach.exceptions import ConvergenceWarning, FitError, PerfectSeparationWarning
 from glmteach.families import (
     Binomial,
@@ -30,6 +30,7 @@ from glmteach.results import GLMResults
 __version__ = "0.1.0"
 
 __all__ = [
+    "datasets",
     "families",
     "links",
     "Family",
