@@ -186,14 +186,23 @@ def _fisher_target(state: IterationState, problem: GLMProblem) -> np.ndarray:
 
 
 def _newton_target(state: IterationState, problem: GLMProblem) -> np.ndarray:
+    if state.params is None:
+        # From the data start (mu near y, no coefficients) the observed information can
+        # be positive definite yet wildly off, and a first step cannot be halved back
+        # (random gamma data: deviance 47 -> 1e41, then a spurious 'optimum').  The first
+        # step is a Fisher scoring step, as in R's glm.fit; Newton takes over from there.
+        return _fisher_target(state, problem)
     fam, link, y, mu = problem.family, problem.link, problem.y, state.mu
-    g1, g2 = link.deriv(mu), link.deriv2(mu)
-    var, var1 = fam.variance(mu), fam.variance_deriv(mu)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(all="ignore"):  # extreme means: checked for finiteness below
+        g1, g2 = link.deriv(mu), link.deriv2(mu)
+        var, var1 = fam.variance(mu), fam.variance_deriv(mu)
         factor = 1.0 + (y - mu) * (var1 * g1 + var * g2) / (var * g1)
-    w_obs = np.where(state.w > 0, state.w * factor, 0.0)
-    # score with respect to eta: w (y - mu) / (v g') = W (z - eta + offset)
-    rhs = w_obs * (state.eta - problem.offset) + state.w * (state.z - state.eta + problem.offset)
+        w_obs = np.where(state.w > 0, state.w * factor, 0.0)
+        # score with respect to eta: w (y - mu) / (v g') = W (z - eta + offset)
+        rhs = (w_obs * (state.eta - problem.offset)
+               + state.w * (state.z - state.eta + problem.offset))
+    if not (np.all(np.isfinite(w_obs)) and np.all(np.isfinite(rhs))):
+        return _fisher_target(state, problem)  # the observed information overflowed
     X = problem.X
     hessian = X.T @ (X * w_obs[:, None])
     try:
@@ -267,7 +276,8 @@ def irls_step(state: IterationState, problem: GLMProblem) -> IterationState:
 
 def newton_step(state: IterationState, problem: GLMProblem) -> IterationState:
     """One Newton-Raphson step with the observed information (identical to
-    ``irls_step`` for canonical links, up to rounding)."""
+    ``irls_step`` for canonical links, up to rounding).  From the data start (iteration
+    0 without coefficients) the step is a Fisher scoring step."""
     return _take_step(state, problem, _newton_target(state, problem))
 
 
