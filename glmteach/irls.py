@@ -52,6 +52,14 @@ KEEP_VECTORS_UP_TO = 20_000  # keep every iteration's eta, mu, z, w when n is th
 # Fitted probabilities closer than this to 0 or 1 signal separation: with R's deviance
 # rule, IRLS on separated data stops once those probabilities are around 1e-10.
 SEPARATION_EDGE = 1e-8
+# ... but the rule can also stop earlier, when the separated rows are few next to the
+# deviance of the others (one such row among 35 stopped at mu = 2e-8).  Separation also
+# shows as drift: each IRLS step still moves the linear predictor of those rows by ~1
+# (their working residuals tend to -1 or +1), while a genuine optimum is reached with
+# vanishing steps.  So probabilities within DRIFT_EDGE of 0 or 1 whose linear
+# predictor moved by more than DRIFT_STEP in the last step of a converged fit count too.
+DRIFT_EDGE = 1e-3
+DRIFT_STEP = 0.1
 
 
 @dataclass(frozen=True)
@@ -131,8 +139,16 @@ def initial_state(problem: GLMProblem, start=None) -> IterationState:
     (no coefficients yet); with ``start`` (a coefficient vector) at g^{-1}(X start)."""
     if start is None:
         mu = problem.family.starting_mu(problem.y, problem.weights)
-        eta = problem.link.link(mu)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            eta = problem.link.link(mu)
         if not np.all(np.isfinite(eta)):
+            used = problem.weights > 0
+            if np.all(problem.y[used] == 0):
+                raise FitError(
+                    f"cannot start from the data: every response is 0, so the "
+                    f"{problem.family.name} means would have to be 0 - the maximum "
+                    f"likelihood estimates do not exist (they go to minus infinity)"
+                )
             raise FitError(
                 f"cannot start from the data: the {problem.link!r} link is not defined at "
                 f"the starting means {problem.family.name}.starting_mu(y) for "
@@ -363,24 +379,52 @@ def fit(X, y, family=None, weights=None, offset=None, exposure=None, method: str
 
 
 def _warn_if_separated(results) -> None:
-    from glmteach.families import Binomial
+    """PerfectSeparationWarning when the maximum likelihood estimates do not exist
+    because some responses on the boundary of the support are predicted perfectly:
+    binomial probabilities going to 0 or 1 (separation), or count means going to 0 for
+    zero counts (separation for the Poisson, negative binomial and Tweedie models)."""
+    from glmteach.families import Binomial, NegativeBinomial, Poisson, Tweedie
 
     problem = results.problem
-    if not isinstance(problem.family, Binomial):
+    fam = problem.family
+    binomial = isinstance(fam, Binomial)
+    counts = isinstance(fam, (Poisson, NegativeBinomial)) or (
+        isinstance(fam, Tweedie) and 1 <= fam.power < 2)
+    if not (binomial or counts):
         return
-    mu = results.history[-1].mu
+    history = results.history
+    mu = history[-1].mu
     used = problem.weights > 0
-    at_edge = used & ((mu < SEPARATION_EDGE) | (mu > 1 - SEPARATION_EDGE))
+    if counts:
+        used = used & (problem.y == 0)
+
+    def near_edge(edge):
+        return (mu < edge) | (mu > 1 - edge) if binomial else mu < edge
+
+    at_edge = used & near_edge(SEPARATION_EDGE)
+    if not at_edge.any() and results.converged and len(history) >= 2 \
+            and history[-2].params is not None:
+        moved = np.abs(problem.X @ (history[-1].params - history[-2].params))
+        at_edge = used & (moved > DRIFT_STEP) & near_edge(DRIFT_EDGE)
     if not at_edge.any():
         return
     params = np.asarray(results.params, dtype=float)
     order = np.argsort(-np.abs(params))
     largest = ", ".join(f"{problem.param_names[j]} = {params[j]:.3g}" for j in order[:3])
+    n_used = int(np.count_nonzero(problem.weights > 0))
+    if binomial:
+        what = (f"{int(at_edge.sum())} of {n_used} fitted probabilities are numerically "
+                f"0 or 1: the data look "
+                f"{'completely' if at_edge[used].all() else 'quasi-completely'} separated")
+        where = "the rows where they split the 0s from the 1s"
+    else:
+        what = (f"{int(at_edge.sum())} of {n_used} fitted means of zero counts are "
+                f"numerically 0 (or still falling towards 0): the zeros are predicted "
+                f"perfectly (separated)")
+        where = "the rows where they single out the zeros"
     warnings.warn(
-        f"{int(at_edge.sum())} of {int(used.sum())} fitted probabilities are numerically "
-        f"0 or 1: the data look {'completely' if at_edge.all() else 'quasi-completely'} "
-        f"separated, so the maximum likelihood estimates do not exist (they grow without "
+        f"{what}, so the maximum likelihood estimates do not exist (they grow without "
         f"bound). Look at the covariates with the largest coefficients ({largest}) and at "
-        f"the rows where they split the 0s from the 1s.",
+        f"{where}.",
         PerfectSeparationWarning, stacklevel=3,
     )
