@@ -353,6 +353,15 @@ def fit_problem(problem: GLMProblem, method: str = "irls", start=None, tol: floa
     results = GLMResults(problem, history, converged=converged, method=method,
                          cov_type=cov_type)
     _warn_if_separated(results)
+    if not problem.family.scale_is_fixed and problem.df_resid > 0 and _fits_exactly(results):
+        warnings.warn(
+            "the model fits every observation exactly (to rounding error): the estimated "
+            f"{problem.family.name} scale is {results.scale:.3g}, so the standard errors "
+            "are 0 or rounding noise, z statistics, p-values and Anscombe residuals (scaled "
+            "by the scale) are meaningless (possibly NaN or inf), and the log-likelihood "
+            "is not finite or meaningless",
+            UserWarning, stacklevel=3,
+        )
     return results
 
 
@@ -376,6 +385,15 @@ def fit(X, y, family=None, weights=None, offset=None, exposure=None, method: str
     problem = GLMProblem(X, y, family, weights=weights, offset=offset, exposure=exposure)
     return fit_problem(problem, method=method, start=start, tol=tol, maxiter=maxiter,
                        keep_vectors=keep_vectors, cov_type=cov_type)
+
+
+def _fits_exactly(results) -> bool:
+    """Every used response equals its fitted mean to 1e-10 of the largest response (or
+    the Pearson X^2 underflows to 0)."""
+    problem = results.problem
+    used = problem.weights > 0
+    y, mu = problem.y[used], results.history[-1].mu[used]
+    return results.scale == 0 or bool(np.all(np.abs(y - mu) <= 1e-10 * np.max(np.abs(y))))
 
 
 def _warn_if_separated(results) -> None:

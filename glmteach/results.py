@@ -47,6 +47,16 @@ def _new_vector(value, name: str, rows: int) -> np.ndarray:
     return arr
 
 
+def _cell(value: float, width: int, decimals: int) -> str:
+    """A right-aligned table cell that always keeps a blank before it: fixed-point when
+    it fits, otherwise scientific (huge standard errors of separated fits must not run
+    into the next column)."""
+    text = f"{value:.{decimals}f}"
+    if len(text) > width - 1:
+        text = f"{value:.{max(decimals - 2, 1)}e}"
+    return f"{text:>{width}}" if len(text) < width else f" {text}"
+
+
 class Summary(str):
     """A plain-text table that displays itself without quotes in notebooks."""
 
@@ -148,12 +158,15 @@ class GLMResults:
 
     @property
     def tvalues(self):
-        return self._by_param(self._final.params / self._bse)
+        with np.errstate(divide="ignore", invalid="ignore"):  # bse = 0: an exact fit
+            return self._by_param(self._final.params / self._bse)
 
     @property
     def pvalues(self):
         """Two-sided p-values from the normal distribution: 2 P(Z > |z|)."""
-        return self._by_param(2.0 * special.ndtr(-np.abs(self._final.params / self._bse)))
+        with np.errstate(divide="ignore", invalid="ignore"):  # bse = 0: an exact fit
+            z = self._final.params / self._bse
+        return self._by_param(2.0 * special.ndtr(-np.abs(z)))
 
     def conf_int(self, alpha: float = 0.05):
         """Wald intervals beta-hat +/- z_{1 - alpha/2} se, one row per coefficient."""
@@ -249,10 +262,15 @@ class GLMResults:
         """(y - mu) sqrt(w / v(mu)); their squares add up to ``pearson_chi2``."""
         p, mu = self.problem, self._final.mu
         resid = p.y - mu
-        with np.errstate(divide="ignore"):  # y = mu with v(mu) = 0 (separation) gives 0
-            scaled = np.divide(p.weights, p.family.variance(mu), out=np.zeros_like(resid),
-                               where=resid != 0)
-        return self._by_row(resid * np.sqrt(scaled))
+        # (y - mu) / sqrt(v) rather than (y - mu) sqrt(1 / v): a mean of 1e-320 next to
+        # y = 0 must give -1e-160, not -inf.  0 where y = mu with v(mu) = 0 (separation),
+        # and where y = 0 and v(mu) underflows to 0: -mu / sqrt(v(mu)) -> 0 as mu -> 0 for
+        # every family whose support contains 0 (v ~ mu^p with p < 2).
+        var = p.family.variance(mu)
+        with np.errstate(divide="ignore"):
+            standardised = np.divide(resid, np.sqrt(var), out=np.zeros_like(resid),
+                                     where=(resid != 0) & ((var > 0) | (p.y != 0)))
+        return self._by_row(standardised * np.sqrt(p.weights))
 
     @property
     def resid_deviance(self):
@@ -274,10 +292,16 @@ class GLMResults:
         p, mu = self.problem, self._final.mu
         fam = p.family
         diff = fam.anscombe_transform(p.y) - fam.anscombe_transform(mu)
-        with np.errstate(divide="ignore"):  # y = mu with v(mu) = 0 (separation) gives 0
-            ratio = np.divide(diff, fam.variance(mu) ** (1 / 6), out=np.zeros_like(diff),
-                              where=diff != 0)
-        return self._by_row(np.sqrt(p.weights / self.scale) * ratio)
+        var = fam.variance(mu)
+        # 0 where v(mu) = 0 and y = mu or y = 0, as for the Pearson residuals
+        with np.errstate(divide="ignore"):
+            ratio = np.divide(diff, var ** (1 / 6), out=np.zeros_like(diff),
+                              where=(diff != 0) & ((var > 0) | (p.y != 0)))
+            # divided by sqrt(scale) last (a scale of 1e-312 must not overflow 1/scale);
+            # an exact fit (scale 0) has only zero residuals: 0, not 0/0
+            scaled = np.divide(ratio * np.sqrt(p.weights), np.sqrt(self.scale),
+                               out=np.zeros_like(ratio), where=ratio != 0)
+        return self._by_row(scaled)
 
     # -- display -----------------------------------------------------------------------------
     def summary(self, alpha: float = 0.05) -> Summary:
@@ -285,14 +309,16 @@ class GLMResults:
         names = self.problem.param_names
         params = self._final.params
         ci = np.asarray(self.conf_int(alpha))
-        z = params / self._bse
+        with np.errstate(divide="ignore", invalid="ignore"):  # bse = 0: an exact fit
+            z = params / self._bse
         pv = 2.0 * special.ndtr(-np.abs(z))
         width = max(12, *(len(n) for n in names)) + 2
         lo, hi = f"[{alpha / 2:.3f}", f"{1 - alpha / 2:.3f}]"
         header = (f"{'':<{width}}{'coef':>11}{'std err':>11}{'z':>9}{'P>|z|':>9}"
                   f"{lo:>11}{hi:>11}")
         rows = [
-            f"{n:<{width}}{b:>11.4f}{s:>11.4f}{t:>9.3f}{q:>9.3f}{a:>11.4f}{c:>11.4f}"
+            f"{n:<{width}}{_cell(b, 11, 4)}{_cell(s, 11, 4)}{_cell(t, 9, 3)}{_cell(q, 9, 3)}"
+            f"{_cell(a, 11, 4)}{_cell(c, 11, 4)}"
             for n, b, s, t, q, (a, c) in zip(names, params, self._bse, z, pv, ci, strict=True)
         ]
         rule = "=" * len(header)
