@@ -320,7 +320,28 @@ def test_no_step_fraction_recovers_is_a_fit_error():
                start=[0.0, 0.2])
 
 
+def test_all_responses_zero_is_a_fit_error():
+    with pytest.raises(gt.FitError, match=r"^cannot start from the data: every response is "
+                                          r"0, so the Poisson means would have to be 0"):
+        poisson(y=np.zeros(N))
+
+
+def test_exact_fit_warns():
+    with pytest.warns(UserWarning, match=r"the model fits every observation exactly \(to "
+                                         r"rounding error\): the estimated Gaussian scale"):
+        gt.fit(X, 1.0 + 2.0 * X[:, 1], family=gt.Gaussian())
+
+
+def test_zero_counts_separated_warns():
+    group = (np.arange(N) < N // 2).astype(float)
+    with pytest.warns(gt.PerfectSeparationWarning, match=r"fitted means of zero counts are "
+                                                         r"numerically 0"):
+        poisson(X=np.column_stack([np.ones(N), group]), y=np.where(group == 1, 0.0, 3.0))
+
+
 NAMED_TESTS = ["test_no_residual_degrees_of_freedom_warns", "test_maxiter_reached_warns",
+               "test_all_responses_zero_is_a_fit_error", "test_exact_fit_warns",
+               "test_zero_counts_separated_warns",
                "test_separated_binomial_warns",
                "test_first_step_outside_mean_space_is_a_fit_error",
                "test_no_step_fraction_recovers_is_a_fit_error"]

@@ -354,6 +354,81 @@ def test_separation_warns_and_leaves_no_nan(link, data, kind):
                                    np.where(y[at_edge] > 0, 1.0, -1.0), atol=1e-6)
 
 
+def test_separation_of_one_row_among_many_is_detected_by_drift():
+    """One separated row among 35 (found by hypothesis): the deviance rule stops while
+    its fitted probability is still ~2e-8, above the 'numerically 0' edge; the last step
+    still moved its linear predictor by ~1, which gives the separation away."""
+    x = np.r_[0.0, np.ones(34)]
+    y = np.r_[0.0, np.zeros(33), 1.0]
+    with pytest.warns(gt.PerfectSeparationWarning, match="quasi-completely separated"):
+        res = gt.fit(np.column_stack([np.ones(35), x]), y, family=gt.Binomial())
+    assert res.fittedvalues[0] < 1e-3
+
+
+@pytest.mark.parametrize("fam", [gt.Poisson(), gt.NegativeBinomial(alpha=0.5),
+                                 gt.Tweedie(power=1.5)], ids=repr)
+def test_zero_counts_singled_out_by_a_covariate_warn(fam):
+    """Separation for count models: every count in group B is 0, so the group B mean
+    goes to 0 and its coefficient to minus infinity."""
+    group_b = np.repeat([0.0, 1.0], 10)
+    y = np.where(group_b == 1, 0.0, np.arange(20) % 4 + 1.0)
+    X = pd.DataFrame({"const": np.ones(20), "group_b": group_b})
+    with pytest.warns(gt.PerfectSeparationWarning, match=r"fitted means of zero counts "
+                                                         r"are numerically 0.*group_b = "):
+        res = gt.fit(X, y, family=fam)
+    assert res.params["group_b"] < -5
+    for name in ("params", "bse", "deviance", "llf", "resid_pearson", "resid_anscombe"):
+        assert np.all(np.isfinite(np.asarray(getattr(res, name), dtype=float))), name
+
+
+def test_all_zero_counts_is_a_fit_error_that_says_why():
+    X = np.column_stack([np.ones(8), np.arange(8.0)])
+    with pytest.raises(gt.FitError, match=r"every response is 0, so the Poisson means "
+                                          r"would have to be 0"):
+        gt.fit(X, np.zeros(8), family=gt.Poisson())
+
+
+def test_exact_fit_warns_instead_of_silent_nan():
+    X = np.column_stack([np.ones(8), np.arange(8.0)])
+    with pytest.warns(UserWarning, match="fits every observation exactly"):
+        res = gt.fit(X, 2.0 + 3.0 * np.arange(8.0), family=gt.Gaussian())
+    np.testing.assert_allclose(res.params, [2.0, 3.0], atol=1e-12)
+    assert np.all(np.isfinite(res.resid_anscombe)) and np.all(np.isfinite(res.resid_pearson))
+
+
+def test_summary_columns_never_run_together():
+    x, y = PERFECT
+    with pytest.warns(gt.PerfectSeparationWarning):
+        res = gt.fit(_design(x), y, family=gt.Binomial())
+    rows = [line for line in res.summary().splitlines() if line.startswith(("const", "dose"))]
+    assert len(rows) == 2
+    for line in rows:
+        assert len(line.split()) == 7, line  # name + 6 numbers, each with a blank before
+
+
+def test_newton_first_step_from_the_data_start_is_a_fisher_step():
+    """From the data start there are no coefficients to halve back to, and the observed
+    information there can be far off (found by hypothesis: gamma, log link, deviance
+    47 -> 1e41 in the first Newton step, then 99 iterations)."""
+    x = np.full(18, -0.6163)
+    x[1], x[11] = 0.2602, 0.0
+    X = np.column_stack([np.ones(18), x])
+    y = np.array([12.646, 0.070933, 11.879, 20.086, 3.6596, 3.3436, 0.062826, 1.0, 11.512,
+                  15.548, 0.36788, 0.026422, 1.0, 1.0513, 40.837, 1.0, 28.999, 1.0])
+    w = np.array([2.7026, 1.5, 2.4685, 2.5497, 2.1148, 1.2355, 1.2937, 1.5, 0.5, 0.5, 0.5,
+                  1.3498, 0.92326, 1.2976, 1.7363, 2.6288, 2.0, 1.1021])
+    fam = gt.Gamma(L.Log())
+    problem = gt.GLMProblem(X, y, fam, weights=w)
+    start = gt.initial_state(problem)
+    np.testing.assert_array_equal(gt.newton_step(start, problem).params,
+                                  gt.irls_step(start, problem).params)
+    newton = gt.fit(X, y, family=fam, weights=w, method="newton", tol=1e-12, maxiter=300)
+    irls = gt.fit(X, y, family=fam, weights=w, tol=1e-12, maxiter=300)
+    assert max(s.deviance for s in newton.history) < 10 * start.deviance
+    assert newton.n_iter < 20
+    assert newton.deviance == pytest.approx(irls.deviance, rel=1e-10)
+
+
 def test_no_separation_warning_for_overlapping_data():
     X, y = _logistic_data()
     with warnings.catch_warnings():
