@@ -205,9 +205,32 @@ def _newton_target(state: IterationState, problem: GLMProblem) -> np.ndarray:
     if state.params is None:
         # From the data start (mu near y, no coefficients) the observed information can
         # be positive definite yet wildly off, and a first step cannot be halved back
-        # (random gamma data: deviance 47 -> 1e41, then a spurious 'optimum').  The first
-        # step is a Fisher scoring step, as in R's glm.fit; Newton takes over from there.
-        return _fisher_target(state, problem)
+        # (random gamma data: deviance 47 -> 1e41, then a spurious 'optimum').  So the
+        # first Newton step is taken only when it is at least as good as the Fisher
+        # scoring step (R's glm.fit always starts with one); otherwise the Fisher step.
+        fisher = _fisher_target(state, problem)
+        newton = _observed_information_target(state, problem)
+        if newton is None:
+            return fisher
+        return newton if _deviance_at(newton, problem) <= _deviance_at(fisher, problem) \
+            else fisher
+    target = _observed_information_target(state, problem)
+    return _fisher_target(state, problem) if target is None else target
+
+
+def _deviance_at(params: np.ndarray, problem: GLMProblem) -> float:
+    """The deviance at coefficients ``params`` (inf outside the mean space)."""
+    with np.errstate(all="ignore"):
+        mu = problem.link.inverse(problem.X @ params + problem.offset)
+        if not problem.family.valid_mu(mu):
+            return float("inf")
+        dev = problem.deviance(mu)
+    return dev if np.isfinite(dev) else float("inf")
+
+
+def _observed_information_target(state: IterationState, problem: GLMProblem):
+    """The Newton-Raphson target with the observed information, or None when that
+    information is not finite or not positive definite."""
     fam, link, y, mu = problem.family, problem.link, problem.y, state.mu
     with np.errstate(all="ignore"):  # extreme means: checked for finiteness below
         g1, g2 = link.deriv(mu), link.deriv2(mu)
@@ -218,13 +241,13 @@ def _newton_target(state: IterationState, problem: GLMProblem) -> np.ndarray:
         rhs = (w_obs * (state.eta - problem.offset)
                + state.w * (state.z - state.eta + problem.offset))
     if not (np.all(np.isfinite(w_obs)) and np.all(np.isfinite(rhs))):
-        return _fisher_target(state, problem)  # the observed information overflowed
+        return None  # the observed information overflowed
     X = problem.X
     hessian = X.T @ (X * w_obs[:, None])
     try:
         factor_h = linalg.cho_factor(hessian, lower=False, check_finite=False)
     except linalg.LinAlgError:
-        return _fisher_target(state, problem)  # observed information not positive definite
+        return None  # observed information not positive definite
     return linalg.cho_solve(factor_h, X.T @ rhs, check_finite=False)
 
 
@@ -293,7 +316,8 @@ def irls_step(state: IterationState, problem: GLMProblem) -> IterationState:
 def newton_step(state: IterationState, problem: GLMProblem) -> IterationState:
     """One Newton-Raphson step with the observed information (identical to
     ``irls_step`` for canonical links, up to rounding).  From the data start (iteration
-    0 without coefficients) the step is a Fisher scoring step."""
+    0, no coefficients to halve back to) it is taken only if its deviance is no higher
+    than that of the Fisher scoring step, which is taken otherwise."""
     return _take_step(state, problem, _newton_target(state, problem))
 
 
