@@ -206,14 +206,15 @@ def _newton_target(state: IterationState, problem: GLMProblem) -> np.ndarray:
         # From the data start (mu near y, no coefficients) the observed information can
         # be positive definite yet wildly off, and a first step cannot be halved back
         # (random gamma data: deviance 47 -> 1e41, then a spurious 'optimum').  So the
-        # first Newton step is taken only when it is at least as good as the Fisher
-        # scoring step (R's glm.fit always starts with one); otherwise the Fisher step.
+        # first Newton step is taken only when its deviance is no higher than both the
+        # deviance at the start and that of the Fisher scoring step (R's glm.fit always
+        # starts with one); otherwise the Fisher step is taken.
         fisher = _fisher_target(state, problem)
         newton = _observed_information_target(state, problem)
         if newton is None:
             return fisher
-        return newton if _deviance_at(newton, problem) <= _deviance_at(fisher, problem) \
-            else fisher
+        bound = max(state.deviance, _deviance_at(fisher, problem))
+        return newton if _deviance_at(newton, problem) <= bound else fisher
     target = _observed_information_target(state, problem)
     return _fisher_target(state, problem) if target is None else target
 
@@ -317,7 +318,8 @@ def newton_step(state: IterationState, problem: GLMProblem) -> IterationState:
     """One Newton-Raphson step with the observed information (identical to
     ``irls_step`` for canonical links, up to rounding).  From the data start (iteration
     0, no coefficients to halve back to) it is taken only if its deviance is no higher
-    than that of the Fisher scoring step, which is taken otherwise."""
+    than the larger of the starting deviance and the Fisher scoring step's deviance;
+    otherwise the Fisher scoring step is taken."""
     return _take_step(state, problem, _newton_target(state, problem))
 
 

@@ -410,7 +410,8 @@ def test_newton_first_step_from_the_data_start_is_never_worse_than_fisher():
     """From the data start there are no coefficients to halve back to, and the observed
     information there can be far off (found by hypothesis: gamma, log link, deviance
     47 -> 1e41 in the first Newton step, then 99 iterations): the first Newton step is
-    taken only when its deviance is no higher than the Fisher step's."""
+    taken only when its deviance is no higher than both the starting deviance and the
+    Fisher step's."""
     x = np.full(18, -0.6163)
     x[1], x[11] = 0.2602, 0.0
     X = np.column_stack([np.ones(18), x])
@@ -421,7 +422,8 @@ def test_newton_first_step_from_the_data_start_is_never_worse_than_fisher():
     fam = gt.Gamma(L.Log())
     problem = gt.GLMProblem(X, y, fam, weights=w)
     start = gt.initial_state(problem)
-    assert gt.newton_step(start, problem).deviance <= gt.irls_step(start, problem).deviance
+    first_newton = gt.newton_step(start, problem)
+    assert first_newton.deviance <= max(start.deviance, gt.irls_step(start, problem).deviance)
     newton = gt.fit(X, y, family=fam, weights=w, method="newton", tol=1e-12, maxiter=300)
     irls = gt.fit(X, y, family=fam, weights=w, tol=1e-12, maxiter=300)
     assert max(s.deviance for s in newton.history) < 10 * start.deviance
