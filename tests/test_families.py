@@ -10,21 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from numerics import central_difference
 from scipy import integrate, special, stats
 
 import glmteach as gt
 from glmteach import links as L
-
-
-def central_difference(f, x, rel_step=1e-4):
-    """Richardson-extrapolated central difference (error O(h^4))."""
-    x = np.asarray(x, dtype=float)
-    h = rel_step * np.where(x != 0, np.abs(x), 1.0)
-
-    def d(step):
-        return (f(x + step) - f(x - step)) / (2.0 * step)
-
-    return (4.0 * d(h / 2.0) - d(h)) / 3.0
 
 
 def log_density(fam, y, mu, scale, weights):

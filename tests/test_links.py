@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from numerics import central_difference
 from scipy import stats
 
 import glmteach as gt
@@ -35,17 +36,6 @@ LINK_CASES = [
     (L.NegativeBinomialLink(2.0), POSITIVE),
 ]
 IDS = [repr(link) for link, _ in LINK_CASES]
-
-
-def central_difference(f, x, rel_step=1e-4):
-    """Richardson-extrapolated central difference: error O(h^4), not O(h^2)."""
-    x = np.asarray(x, dtype=float)
-    h = rel_step * np.where(x != 0, np.abs(x), 1.0)
-
-    def d(step):
-        return (f(x + step) - f(x - step)) / (2.0 * step)
-
-    return (4.0 * d(h / 2.0) - d(h)) / 3.0
 
 
 def _fd_step(link, mu):
