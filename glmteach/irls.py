@@ -37,7 +37,7 @@ import numpy as np
 from scipy import linalg
 
 from glmteach.exceptions import ConvergenceWarning, FitError, PerfectSeparationWarning
-from glmteach.families import Binomial
+from glmteach.families import Binomial, Tweedie
 from glmteach.problem import GLMProblem
 
 __all__ = ["IterationState", "initial_state", "irls_step", "newton_step", "fit", "fit_problem"]
@@ -378,6 +378,13 @@ def fit_problem(problem: GLMProblem, method: str = "irls", start=None, tol: floa
         history[-1] = dataclasses.replace(history[-1], llf=problem.loglike(history[-1].mu))
     results = GLMResults(problem, history, converged=converged, method=method,
                          cov_type=cov_type)
+    if isinstance(problem.family, Tweedie) and np.isnan(results.llf) and problem.df_resid > 0:
+        warnings.warn(
+            f"the Tweedie density has no series implemented here for power "
+            f"p = {problem.family.power:g} (only p = 0, 1 <= p <= 2 and p = 3): the fit, "
+            f"deviance and standard errors are fine, but llf, aic and bic are NaN",
+            UserWarning, stacklevel=3,
+        )
     _warn_if_separated(results)
     if not problem.family.scale_is_fixed and problem.df_resid > 0 and _fits_exactly(results):
         warnings.warn(

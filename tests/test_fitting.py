@@ -510,3 +510,15 @@ def test_nearly_collinear_but_full_rank_design_fits():
     X["x_plus"] = X["x"] + 1e-4 * np.random.default_rng(5).normal(size=len(y))
     res = gt.fit(X, y, family=gt.Poisson())
     assert res.converged and np.all(np.isfinite(res.bse))
+
+
+def test_tweedie_without_density_warns_that_llf_is_nan():
+    """Tweedie with 2 < p != 3 fits (deviance-based) but has no density here: say so."""
+    rng = np.random.default_rng(11)
+    X = np.column_stack([np.ones(200), rng.normal(size=200)])
+    y = rng.gamma(2.0, np.exp(0.3 * X[:, 1]) / 2.0)
+    with pytest.warns(UserWarning, match=r"no series implemented here for power p = 2.5"):
+        res = gt.fit(X, y, family=gt.Tweedie(power=2.5))
+    assert res.converged
+    assert np.all(np.isfinite(res.params)) and np.all(np.isfinite(res.bse))
+    assert np.isnan(res.llf) and np.isnan(res.aic) and np.isnan(res.bic)
