@@ -10,6 +10,8 @@ NOTEBOOKS := $(wildcard notebooks/*.ipynb)
 SANITIZE := $(CURDIR)/tests/nbval_sanitize.cfg
 # pytest-xdist workers for nbval (one notebook stays on one kernel: --dist loadscope)
 NBVAL_WORKERS ?= 2
+# browser tests in parallel too: each worker starts its own JupyterLab and Chromium
+E2E_WORKERS ?= 2
 
 # Programs started from make (jupyter, kernels, pytest) find the venv first.
 export PATH := $(BIN):$(PATH)
@@ -70,7 +72,7 @@ check-notebooks: $(STAMP)
 	$(BIN)/python tools/check_notebooks_reproducible.py
 
 e2e: $(STAMP)
-	$(BIN)/python -m pytest tests/e2e
+	$(BIN)/python -m pytest tests/e2e -n $(E2E_WORKERS)
 
 notebooks: $(STAMP)
 	$(BIN)/python tools/run_notebooks.py

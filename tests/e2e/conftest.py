@@ -276,23 +276,31 @@ def browser(browser_available):
 
 
 # --------------------------------------------------------------------------- timings
-TIMINGS_KEY = pytest.StashKey[list]()
+TIMING_PROPERTY = "browser timing"
 
 
 @pytest.fixture
 def record_timing(request):
     """``record_timing(label, seconds)``: printed in the terminal summary, so CI logs
-    show how fast notebooks run and widgets answer in a real browser."""
-    timings = request.config.stash.setdefault(TIMINGS_KEY, [])
+    show how fast notebooks run and widgets answer in a real browser.  The timings travel
+    as the test's ``user_properties``, which pytest-xdist passes from its workers to the
+    controlling process that writes the summary."""
 
     def record(label: str, seconds: float) -> None:
-        timings.append((label, seconds))
+        request.node.user_properties.append((TIMING_PROPERTY, (label, seconds)))
 
     return record
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    timings = config.stash.get(TIMINGS_KEY, [])
+    timings = [
+        value
+        for outcome in ("passed", "failed")
+        for report in terminalreporter.stats.get(outcome, [])
+        if getattr(report, "when", None) == "call"
+        for name, value in getattr(report, "user_properties", [])
+        if name == TIMING_PROPERTY
+    ]
     if timings:
         terminalreporter.section("browser timings")
         for label, seconds in timings:
