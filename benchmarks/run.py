@@ -706,6 +706,8 @@ def render_report(rows, args, argv, elapsed, blas, context) -> str:
         "python benchmarks/run.py --quick             # n <= 1e5, 3 repeats, prints only",
         "python benchmarks/run.py --families poisson --n 1e6 --p 20",
         "python benchmarks/run.py --skip-statsmodels-above 2e7   # skip statsmodels if n*p > 2e7",
+        "python benchmarks/run.py --openblas-coretype Haswell    # compare another BLAS kernel",
+        "python benchmarks/run.py --threads 1 --quiet-wait 5     # on a busy machine",
         "python benchmarks/notebooks_time.py          # wall time of every notebook",
         "python benchmarks/stepper_redraw.py          # IRLS stepper widget redraw latency",
         "```",
