@@ -71,6 +71,8 @@ USER_SETTINGS = {
         "windowingMode": "none",
     },
     "@jupyterlab/extensionmanager-extension/plugin.jupyterlab-settings": {"enabled": False},
+    # Only the test saves (Lab.save), so no background save races a read of the file.
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
 }
 
 
@@ -432,12 +434,20 @@ class Lab:
         return time.perf_counter() - start
 
     def save(self) -> None:
+        """File → Save, then wait until the write has finished.
+
+        jupyter_server writes atomically: it keeps the old file as ``.~<name>`` until the
+        new one is complete. A content request that arrives while that backup exists
+        takes it for the remnant of a crashed save and tries to restore it (a 500 when
+        the save then removes it), so wait for the new timestamp *and* the backup to go.
+        """
         before = self.server.api("GET", f"/api/contents/{self.name}?content=0")["last_modified"]
+        backup = (self.server.root / self.name).with_name(f".~{Path(self.name).name}")
         self.menu("File", "docmanager:save")
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             now = self.server.api("GET", f"/api/contents/{self.name}?content=0")
-            if now["last_modified"] != before:
+            if now["last_modified"] != before and not backup.exists():
                 return
             time.sleep(0.2)
         raise AssertionError(f"{self.name} was not saved within 30 s")
