@@ -56,14 +56,17 @@ def _real_or_nan(value) -> float:
 
 def _y_log_y_over_mu(y, mu) -> np.ndarray:
     """y ln(y / mu) with the limit 0 at y = 0 (whatever mu is, so a mean of exactly 0
-    next to y = 0 gives 0, not the NaN of xlogy(0, 0/0)).  One xlogy of the ratio in the
-    common case (fast); where y / mu overflows (mu tiny) or mu = 0, y (ln y - ln mu)."""
+    next to y = 0 gives 0, not the NaN of 0 ln(0/0)).  One vectorised log of the ratio
+    in the common case (fast); where y / mu overflows (mu tiny) or mu = 0,
+    y (ln y - ln mu)."""
     y, mu = _as_float(y), _as_float(mu)
+    positive = y > 0
+    out = np.zeros(np.broadcast(y, mu).shape)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        ratio = np.divide(y, mu, out=np.ones(np.broadcast(y, mu).shape), where=y > 0)
-        out = special.xlogy(y, ratio)
-        bad = ~np.isfinite(out) & (y > 0)
-        if bad.any():
+        np.log(y / mu, out=out, where=positive)
+        out *= y
+        if not np.isfinite(np.sum(out)):  # rare: find the rows to redo
+            bad = ~np.isfinite(out) & positive
             yb, mb = np.broadcast_arrays(y, mu)
             out[bad] = yb[bad] * (np.log(yb[bad]) - np.log(mb[bad]))
     return out

@@ -102,7 +102,7 @@ def working_response_and_weights(problem: GLMProblem, eta: np.ndarray, mu: np.nd
     residual (y - mu) / (d mu/d eta) overflows, get weight 0 and z = eta - offset,
     instead of 0/0 or 0 * inf.
     """
-    with np.errstate(over="ignore", under="ignore"):
+    with np.errstate(all="ignore"):  # x/0 and 0/0 on the boundary are repaired below
         mu_eta = problem.link.inverse_deriv(eta)
         if isinstance(problem.family, Binomial):
             complement = problem.link.inverse_complement(eta)  # 1 - mu, accurately
@@ -113,14 +113,19 @@ def working_response_and_weights(problem: GLMProblem, eta: np.ndarray, mu: np.nd
         else:
             var = problem.family.variance(mu)
             y_minus_mu = problem.y - mu
-        ratio = np.divide(mu_eta, var, out=np.zeros_like(mu), where=var > 0)
-        w = problem.weights * mu_eta * ratio
-        resid = np.divide(y_minus_mu, mu_eta, out=np.zeros_like(mu), where=mu_eta != 0)
-    overflow = ~np.isfinite(resid)
-    if overflow.any():
+        w = mu_eta / var
+        w *= mu_eta
+        w *= problem.weights
+        resid = np.divide(y_minus_mu, mu_eta, out=y_minus_mu)
+        all_finite = np.isfinite(np.sum(w) + np.sum(resid))
+    if not all_finite:  # rare: find the rows to repair
+        on_boundary = ~np.isfinite(w) | (var == 0)
+        w[on_boundary] = 0.0
+        overflow = ~np.isfinite(resid)
         resid[overflow] = 0.0
         w[overflow] = 0.0
-    z = eta - problem.offset + resid
+    z = eta - problem.offset
+    z += resid
     return z, w
 
 
@@ -134,9 +139,10 @@ def _state(problem: GLMProblem, iteration: int, params, eta, mu, step_size,
     )
 
 
-def initial_state(problem: GLMProblem, start=None) -> IterationState:
+def initial_state(problem: GLMProblem, start=None, *, with_llf: bool = True) -> IterationState:
     """Iteration 0.  Without ``start``, the mean starts at ``family.starting_mu(y)``
-    (no coefficients yet); with ``start`` (a coefficient vector) at g^{-1}(X start)."""
+    (no coefficients yet); with ``start`` (a coefficient vector) at g^{-1}(X start).
+    ``with_llf=False`` leaves ``llf`` as None (``fit`` skips it for large n)."""
     if start is None:
         mu = problem.family.starting_mu(problem.y, problem.weights)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -154,7 +160,7 @@ def initial_state(problem: GLMProblem, start=None) -> IterationState:
                 f"the starting means {problem.family.name}.starting_mu(y) for "
                 f"{int(np.count_nonzero(~np.isfinite(eta)))} rows; pass start= coefficients"
             )
-        return _state(problem, 0, None, eta, mu, 1.0)
+        return _state(problem, 0, None, eta, mu, 1.0, with_llf=with_llf)
     try:
         start = np.asarray(start, dtype=float).reshape(-1)
     except (TypeError, ValueError) as exc:
@@ -176,25 +182,26 @@ def initial_state(problem: GLMProblem, start=None) -> IterationState:
             f"start: gives means outside the {problem.family.name} family's mean space "
             f"(or non-finite) through the {problem.link!r} link; choose other start values"
         )
-    return _state(problem, 0, start.copy(), eta, mu, 1.0)
+    return _state(problem, 0, start.copy(), eta, mu, 1.0, with_llf=with_llf)
 
 
 def solve_weighted_least_squares(problem: GLMProblem, w: np.ndarray,
                                  rhs: np.ndarray) -> np.ndarray:
     """Solve (X' W X) beta = X' rhs for non-negative weights W.
 
-    X' W X is formed as (sqrt(W) X)'(sqrt(W) X) with one BLAS product (no n x n
-    matrix) and solved with its Cholesky factor; if that fails (not positive definite,
-    e.g. too many zero weights), least squares on sqrt(W) X by QR/SVD is used instead.
+    X' W X and X' rhs come from one blocked pass over X (``weighted_normal_equations``:
+    BLAS, no n x n matrix, no copy of X) and the p x p system is solved with its
+    Cholesky factor; if that fails (not positive definite, e.g. too many zero weights),
+    least squares on sqrt(W) X by QR/SVD is used instead.
     """
-    xtwx, root_x = problem.weighted_crossprod(w)
+    xtwx, xt_rhs = problem.weighted_normal_equations(w, rhs)
     try:
         factor = linalg.cho_factor(xtwx, lower=False, check_finite=False)
-        return linalg.cho_solve(factor, problem.X.T @ rhs, check_finite=False)
+        return linalg.cho_solve(factor, xt_rhs, check_finite=False)
     except linalg.LinAlgError:
         root_w = np.sqrt(w)
         target = np.divide(rhs, root_w, out=np.zeros_like(rhs), where=root_w > 0)
-        return np.linalg.lstsq(root_x, target, rcond=None)[0]
+        return np.linalg.lstsq(problem.X * root_w[:, None], target, rcond=None)[0]
 
 
 def _fisher_target(state: IterationState, problem: GLMProblem) -> np.ndarray:
@@ -243,13 +250,12 @@ def _observed_information_target(state: IterationState, problem: GLMProblem):
                + state.w * (state.z - state.eta + problem.offset))
     if not (np.all(np.isfinite(w_obs)) and np.all(np.isfinite(rhs))):
         return None  # the observed information overflowed
-    X = problem.X
-    hessian = X.T @ (X * w_obs[:, None])
+    hessian, xt_rhs = problem.weighted_normal_equations(w_obs, rhs)
     try:
         factor_h = linalg.cho_factor(hessian, lower=False, check_finite=False)
     except linalg.LinAlgError:
         return None  # observed information not positive definite
-    return linalg.cho_solve(factor_h, X.T @ rhs, check_finite=False)
+    return linalg.cho_solve(factor_h, xt_rhs, check_finite=False)
 
 
 def _deviance_rose(new: float, old: float) -> bool:
@@ -347,7 +353,7 @@ def fit_problem(problem: GLMProblem, method: str = "irls", start=None, tol: floa
         raise ValueError(f"cov_type: must be 'nonrobust', 'HC0' or 'HC1', got {cov_type!r}")
     target = TARGETS[method]
     keep = problem.n <= KEEP_VECTORS_UP_TO if keep_vectors is None else keep_vectors
-    state = initial_state(problem, start)
+    state = initial_state(problem, start, with_llf=keep)
     history = [state]
     converged = False
     for _ in range(maxiter):

@@ -120,8 +120,8 @@ class Logit(Link):
     """g(mu) = ln(mu / (1 - mu)); canonical for the Bernoulli and binomial.
 
     The mean function is the logistic (sigmoid) function 1 / (1 + e^{-eta}) and
-    d mu / d eta = mu (1 - mu), computed as expit(eta) expit(-eta) so that both tails
-    stay accurate.
+    d mu / d eta = mu (1 - mu) = e^{-|eta|} / (1 + e^{-|eta|})^2 (symmetric in eta),
+    computed in that form so that both tails stay accurate with a single exponential.
     """
 
     name = "logit"
@@ -141,7 +141,8 @@ class Logit(Link):
         return (2.0 * mu - 1.0) / (mu * (1.0 - mu)) ** 2
 
     def inverse_deriv(self, eta):
-        return special.expit(eta) * special.expit(-np.asarray(eta, dtype=float))
+        tail = np.exp(-np.abs(np.asarray(eta, dtype=float)))
+        return tail / (1.0 + tail) ** 2
 
     def inverse_complement(self, eta):
         return special.expit(-np.asarray(eta, dtype=float))

@@ -24,6 +24,11 @@ __all__ = ["GLMProblem"]
 # less than sqrt(1e-12) = 1e-6 of its length (R's QR uses 1e-7 on the same quantity).
 ALIAS_TOLERANCE = 1e-12
 
+# X' W X is accumulated over blocks of rows of about this many bytes of X: small enough
+# that a block scaled by sqrt(W) stays in the CPU cache while BLAS adds it in, large
+# enough that the Python loop over blocks costs nothing next to the arithmetic.
+BLOCK_BYTES = 1 << 20
+
 
 def _rows(mask: np.ndarray, verb: str = "") -> str:
     """'1 row' / '3 rows', followed by ``verb`` ('is/are', 'does/do', ...) in the number
@@ -220,7 +225,6 @@ class GLMProblem:
             off = off + np.log(exp_arr)
 
         self.X = X if (X.flags.c_contiguous or X.flags.f_contiguous) else np.ascontiguousarray(X)
-        self._scratch: np.ndarray | None = None
         self.y = y
         self.weights = prior
         self.offset = off
@@ -283,17 +287,37 @@ class GLMProblem:
                 f"variable when there is an intercept)"
             )
 
-    def weighted_crossprod(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """X' W X for non-negative weights, and sqrt(W) X.
+    def weighted_normal_equations(self, w: np.ndarray, rhs: np.ndarray | None = None):
+        """X' diag(w) X, and X' rhs when ``rhs`` is given, in one pass over X.
 
-        sqrt(W) X is written into one n x p scratch array that the problem keeps, so
-        repeated IRLS steps reuse memory instead of allocating a new copy of X each time
-        (the returned array is overwritten by the next call).
+        X is read in blocks of rows.  For weights w >= 0 (Fisher scoring, and Newton's
+        observed information with a canonical link) each block is scaled by sqrt(w)
+        into a small buffer that is reused, and BLAS ``syrk`` adds (sqrt(W) X_b)'
+        (sqrt(W) X_b) to the upper triangle of the sum (half the work of a general
+        product); weights of either sign use one ``gemm`` per block.  X' rhs is taken
+        from the same block while it is still in the cache.  Memory: p x p plus one
+        block - no n x n matrix and no n x p copy of X.
         """
-        if self._scratch is None:
-            self._scratch = np.empty_like(self.X, order="K")
-        np.multiply(self.X, np.sqrt(w)[:, None], out=self._scratch)
-        return crossprod(self._scratch), self._scratch
+        X, p = self.X, self.p
+        rows = max(64, BLOCK_BYTES // (8 * p))
+        signed = bool(np.any(w < 0))
+        root = w if signed else np.sqrt(w)
+        buffer = np.empty((min(rows, self.n), p))
+        gram = np.zeros((p, p), order="F")
+        xt_rhs = None if rhs is None else np.zeros(p)
+        for start in range(0, self.n, rows):
+            block = X[start:start + rows]
+            scaled = buffer[:block.shape[0]]
+            np.multiply(block, root[start:start + rows, None], out=scaled)
+            if signed:
+                gram += block.T @ scaled
+            else:  # gram += scaled' scaled (upper triangle, in place)
+                gram = blas.dsyrk(1.0, scaled.T, beta=1.0, c=gram, trans=0, overwrite_c=1)
+            if rhs is not None:
+                xt_rhs += block.T @ rhs[start:start + rows]
+        if not signed:
+            gram = np.triu(gram) + np.triu(gram, 1).T
+        return gram if rhs is None else (gram, xt_rhs)
 
     # -- quantities of a mean vector ------------------------------------------------
     @property

@@ -114,9 +114,7 @@ class GLMResults:
     @cached_property
     def normalized_cov_params(self) -> np.ndarray:
         """(X' W X)^{-1}: the inverse information matrix for phi = 1."""
-        X, w = self.problem.X, self._final.w
-        root = X * np.sqrt(w)[:, None]
-        info = root.T @ root
+        info = self.problem.weighted_normal_equations(self._final.w)
         try:
             factor = linalg.cho_factor(info, check_finite=False)
             return linalg.cho_solve(factor, np.eye(self.problem.p), check_finite=False)
@@ -129,11 +127,10 @@ class GLMResults:
         bread = self.normalized_cov_params
         if cov_type == "nonrobust":
             return self.scale * bread
-        X, final, problem = self.problem.X, self._final, self.problem
+        final, problem = self._final, self.problem
         # score of observation i with respect to eta_i: w_i (y_i - mu_i) / (v(mu_i) g'(mu_i))
         score = final.w * (final.z - final.eta + problem.offset)
-        meat_root = X * score[:, None]
-        cov = bread @ (meat_root.T @ meat_root) @ bread
+        cov = bread @ problem.weighted_normal_equations(score**2) @ bread
         if cov_type == "HC1":
             cov *= problem.n / (problem.n - problem.p)
         return cov
