@@ -315,7 +315,9 @@ class GLMProblem:
                 gram = blas.dsyrk(1.0, scaled.T, beta=1.0, c=gram, trans=0, overwrite_c=1)
             if rhs is not None:
                 xt_rhs += block.T @ rhs[start:start + rows]
-        if not signed:
+        if signed:  # rounding makes X_b' (W X_b) asymmetric in the last bits
+            gram = (gram + gram.T) / 2.0
+        else:
             gram = np.triu(gram) + np.triu(gram, 1).T
         return gram if rhs is None else (gram, xt_rhs)
 

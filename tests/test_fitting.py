@@ -522,3 +522,40 @@ def test_tweedie_without_density_warns_that_llf_is_nan():
     assert res.converged
     assert np.all(np.isfinite(res.params)) and np.all(np.isfinite(res.bse))
     assert np.isnan(res.llf) and np.isnan(res.aic) and np.isnan(res.bic)
+
+
+# -- the weighted normal equations -------------------------------------------------------
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("n", [7, 4099, 20_001])  # below, just above, and many blocks
+@pytest.mark.parametrize("signed", [False, True])
+def test_weighted_normal_equations_equal_the_textbook_products(order, n, signed):
+    rng = np.random.default_rng(n)
+    X = np.asarray(rng.standard_normal((n, 6)), order=order)
+    problem = gt.GLMProblem(X, rng.poisson(2.0, n).astype(float), gt.Poisson())
+    w = rng.uniform(0.0, 3.0, n) * (rng.choice([-1.0, 1.0], n) if signed else 1.0)
+    rhs = rng.standard_normal(n)
+    gram, xt_rhs = problem.weighted_normal_equations(w, rhs)
+    np.testing.assert_allclose(gram, X.T @ (w[:, None] * X), rtol=1e-12, atol=1e-12 * n)
+    np.testing.assert_allclose(xt_rhs, X.T @ rhs, rtol=1e-12, atol=1e-12 * n)
+    assert np.array_equal(gram, gram.T)
+    np.testing.assert_array_equal(problem.weighted_normal_equations(w), gram)
+
+
+def test_weighted_normal_equations_allocate_far_less_than_a_copy_of_x():
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    n, p = 200_000, 10
+    X = rng.standard_normal((n, p))
+    problem = gt.GLMProblem(X, rng.poisson(2.0, n).astype(float), gt.Poisson())
+    w, rhs = rng.uniform(0.5, 2.0, n), rng.standard_normal(n)
+    tracemalloc.start()
+    try:
+        problem.weighted_normal_equations(w, rhs)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    # sqrt(w) (one n-vector) and one block of rows; a copy of X would be 16 MB
+    assert peak < X.nbytes / 4, f"peak {peak / 1e6:.1f} MB for X of {X.nbytes / 1e6:.0f} MB"
