@@ -192,7 +192,8 @@ def solve_weighted_least_squares(problem: GLMProblem, w: np.ndarray,
     X' W X and X' rhs come from one blocked pass over X (``weighted_normal_equations``:
     BLAS, no n x n matrix, no copy of X) and the p x p system is solved with its
     Cholesky factor; if that fails (not positive definite, e.g. too many zero weights),
-    least squares on sqrt(W) X by QR/SVD is used instead.
+    least squares on sqrt(W) X by QR with column pivoting (LAPACK ``gelsy``) is used
+    instead, which also copes with columns that the weights leave without information.
     """
     xtwx, xt_rhs = problem.weighted_normal_equations(w, rhs)
     try:
@@ -201,7 +202,8 @@ def solve_weighted_least_squares(problem: GLMProblem, w: np.ndarray,
     except linalg.LinAlgError:
         root_w = np.sqrt(w)
         target = np.divide(rhs, root_w, out=np.zeros_like(rhs), where=root_w > 0)
-        return np.linalg.lstsq(problem.X * root_w[:, None], target, rcond=None)[0]
+        return linalg.lstsq(problem.X * root_w[:, None], target, lapack_driver="gelsy",
+                            check_finite=False)[0]
 
 
 def _fisher_target(state: IterationState, problem: GLMProblem) -> np.ndarray:

@@ -167,11 +167,15 @@ def test_zero_weight_rows_are_the_same_as_dropped_rows():
 
 # -- safe steps: step-halving ------------------------------------------------------------------
 
-def _full_step_target(state, X):
+def _weighted_lstsq(X, z, w):
     """The WLS solution of z on X with weights w, computed with numpy (independently of
-    glmteach's Cholesky solver)."""
-    root = np.sqrt(state.w)
-    return np.linalg.lstsq(X * root[:, None], state.z * root, rcond=None)[0]
+    glmteach's solver)."""
+    root = np.sqrt(w)
+    return np.linalg.lstsq(X * root[:, None], z * root, rcond=None)[0]
+
+
+def _full_step_target(state, X):
+    return _weighted_lstsq(X, state.z, state.w)
 
 
 def _logistic_data(n=50, seed=0):
@@ -559,3 +563,21 @@ def test_weighted_normal_equations_allocate_far_less_than_a_copy_of_x():
         tracemalloc.stop()
     # sqrt(w) (one n-vector) and one block of rows; a copy of X would be 16 MB
     assert peak < X.nbytes / 4, f"peak {peak / 1e6:.1f} MB for X of {X.nbytes / 1e6:.0f} MB"
+
+
+def test_weighted_least_squares_falls_back_to_qr_when_cholesky_fails():
+    """A column that only zero-weight rows use makes X'WX singular: Cholesky fails and
+    the pivoted-QR fallback still returns a finite solution of the normal equations."""
+    from glmteach.irls import solve_weighted_least_squares
+
+    rng = np.random.default_rng(3)
+    n = 40
+    X = np.column_stack([np.ones(n), rng.normal(size=n), np.r_[np.zeros(n - 5), np.ones(5)]])
+    problem = gt.GLMProblem(X, rng.poisson(2.0, n).astype(float), gt.Poisson())
+    w = np.r_[rng.uniform(0.5, 2.0, n - 5), np.zeros(5)]
+    z = rng.normal(size=n)
+    beta = solve_weighted_least_squares(problem, w, w * z)
+    assert np.all(np.isfinite(beta))
+    np.testing.assert_allclose(X.T @ (w * (z - X @ beta)), 0.0, atol=1e-10)
+    kept = w > 0
+    np.testing.assert_allclose(beta[:2], _weighted_lstsq(X[kept, :2], z[kept], w[kept]))
