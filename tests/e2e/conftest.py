@@ -98,16 +98,26 @@ class LabServer:
     workspace_counter: list[int] = field(default_factory=lambda: [0])
 
     def api(self, method: str, path: str, body: dict | None = None, timeout: float = 10):
+        """One REST call. A GET that meets a server error is tried twice more, 0.5 s
+        apart (a read that races a save can fail once; a real fault fails all three)."""
         data = None if body is None else json.dumps(body).encode()
-        req = urllib.request.Request(
-            f"{self.base_url}{path}",
-            data=data,
-            method=method,
-            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            text = resp.read().decode() or "null"
-        return json.loads(text)
+        attempts = 3 if method == "GET" else 1
+        for attempt in range(attempts):
+            req = urllib.request.Request(
+                f"{self.base_url}{path}",
+                data=data,
+                method=method,
+                headers={"Authorization": f"token {self.token}",
+                         "Content-Type": "application/json"},
+            )
+            try:
+                with urllib.request.urlopen(req, timeout=timeout) as resp:
+                    text = resp.read().decode() or "null"
+                return json.loads(text)
+            except urllib.error.HTTPError as exc:
+                if exc.code < 500 or attempt == attempts - 1:
+                    raise
+                time.sleep(0.5)
 
     def delete_kernels(self) -> None:
         for session in self.api("GET", "/api/sessions"):
