@@ -83,7 +83,7 @@ clean:
 
 # --- benchmarks ---------------------------------------------------------------------
 # Reserved for `make bench` (benchmarks/, the `bench` extra); maintained separately.
-# `make bench`: glmteach vs statsmodels / glum / scikit-learn (~20 min on 2 quiet cores);
+# `make bench`: glmteach vs statsmodels / glum / scikit-learn (~10 min on 2 quiet cores);
 # writes benchmarks/README.md. Pass flags with BENCH_ARGS, e.g. BENCH_ARGS=--quick.
 .PHONY: bench bench-notebooks bench-stepper
 BENCH_STAMP := $(VENV)/.bench-installed
