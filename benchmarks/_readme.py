@@ -7,6 +7,8 @@ the file, so running the scripts in any order keeps every latest table.
 
 from __future__ import annotations
 
+import datetime as _dt
+import os
 import re
 from pathlib import Path
 
@@ -37,3 +39,16 @@ def put_section(name: str, body: str, path: Path = README) -> None:
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     path.write_text(text)
+
+
+def now() -> str:
+    """The local date and time, as the reports print it."""
+    return _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages, or 'unknown'."""
+    try:
+        return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"

@@ -134,8 +134,7 @@ def main(argv=None) -> int:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         import _readme
 
-        when = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        when, load = _readme.now(), _readme.load_average()
         _readme.put_section("notebooks", "\n".join([
             "## Notebook execution times",
             "",

@@ -31,7 +31,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import gc
 import json
 import os
@@ -621,7 +620,7 @@ def machine_info(blas: list[dict]) -> list[str]:
     import importlib.metadata as md
 
     lines = [
-        f"- date: {_dt.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}",
+        f"- date: {_readme.now()}",
         f"- platform: {platform.platform()}; CPU: {_cpu_name()}; "
         f"logical CPUs: {os.cpu_count()}; RAM: {_ram_gib():.0f} GiB",
         f"- Python {platform.python_version()}",
@@ -665,13 +664,6 @@ def _ram_gib() -> float:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     except (ValueError, OSError, AttributeError):
         return float("nan")
-
-
-def load_average() -> str:
-    try:
-        return ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    except OSError:
-        return "unknown"
 
 
 def git_state() -> str:
@@ -772,7 +764,7 @@ def render_report(rows, args, argv, elapsed, blas, context) -> str:
         *machine_info(blas),
         f"- glmteach commit: {context['git']}",
         f"- load average (1, 5, 15 min) at start: {context['load_start']}; at end: "
-        f"{load_average()} — other processes on the machine add noise; the interleaved "
+        f"{_readme.load_average()} — other processes on the machine add noise; the interleaved "
         "rounds keep the ratios fair, the absolute times less so",
         "",
         "## Results",
@@ -833,7 +825,7 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[dict] = []
     blas: list[dict] = []
     t_start = time.perf_counter()
-    context = {"git": git_state(), "load_start": load_average()}
+    context = {"git": git_state(), "load_start": _readme.load_average()}
     print(TABLE_HEAD, flush=True)
     with tempfile.TemporaryDirectory(prefix="glmteach-bench-") as tmp:
         for family in families:

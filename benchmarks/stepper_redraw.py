@@ -237,14 +237,10 @@ def main(argv=None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
     if args.readme:
-        import datetime as dt
-        import os
-
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         import _readme
 
-        when = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
-        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        when, load = _readme.now(), _readme.load_average()
         _readme.put_section("stepper", "\n".join([
             "## IRLS stepper redraw latency",
             "",
