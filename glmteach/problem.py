@@ -263,22 +263,32 @@ class GLMProblem:
                 )
 
     def _check_rank(self) -> None:
-        """Reject aliased columns, naming them (see ``ALIAS_TOLERANCE``)."""
+        """Reject aliased columns, naming them (see ``ALIAS_TOLERANCE``).
+
+        On X'X scaled to unit diagonal, 1 - R_j^2 of column j on the earlier kept
+        columns is the pivot a Cholesky factorisation takes for it: 1 - |L^{-1} g_j|^2,
+        with L the factor of the kept columns and g_j their scaled products with column
+        j.  So the factor grows by one row per kept column, one triangular solve each.
+        """
         gram = crossprod(self.X)
         norms = np.sqrt(np.diag(gram))
+        factor = np.zeros((self.p, self.p))
         aliased = []
         keep = []
         for j in range(self.p):
             if norms[j] == 0:
                 aliased.append(j)
                 continue
-            if keep:
-                g_kk = gram[np.ix_(keep, keep)] / np.outer(norms[keep], norms[keep])
-                g_kj = gram[keep, j] / (norms[keep] * norms[j])
-                resid = 1.0 - g_kj @ linalg.solve(g_kk, g_kj, assume_a="pos")
-            else:
-                resid = 1.0
-            (aliased if resid < ALIAS_TOLERANCE else keep).append(j)
+            k = len(keep)
+            g = gram[keep, j] / (norms[keep] * norms[j])
+            r = linalg.solve_triangular(factor[:k, :k], g, lower=True, check_finite=False)
+            pivot = 1.0 - r @ r
+            if pivot < ALIAS_TOLERANCE:
+                aliased.append(j)
+                continue
+            factor[k, :k] = r
+            factor[k, k] = np.sqrt(pivot)
+            keep.append(j)
         if aliased:
             names = ", ".join(self.param_names[j] for j in aliased)
             raise ValueError(
