@@ -311,14 +311,14 @@ class GLMProblem:
         X, p = self.X, self.p
         rows = max(64, BLOCK_BYTES // (8 * p))
         signed = bool(np.any(w < 0))
-        root = w if signed else np.sqrt(w)
+        row_factor = w if signed else np.sqrt(w)  # scaled block: W X_b or sqrt(W) X_b
         buffer = np.empty((min(rows, self.n), p))
         gram = np.zeros((p, p), order="F")
         xt_rhs = None if rhs is None else np.zeros(p)
         for start in range(0, self.n, rows):
             block = X[start:start + rows]
             scaled = buffer[:block.shape[0]]
-            np.multiply(block, root[start:start + rows, None], out=scaled)
+            np.multiply(block, row_factor[start:start + rows, None], out=scaled)
             if signed:
                 gram += block.T @ scaled
             else:  # gram += scaled' scaled (upper triangle, in place)
