@@ -261,12 +261,15 @@ class Binomial(Family):
         return 2.0 * (_y_log_y_over_mu(y, mu) + _y_log_y_over_mu(1.0 - y, 1.0 - mu))
 
     def loglike_obs(self, y, mu, scale=1.0, weights=1.0):
+        """ln C(n, k) + k ln mu + (n - k) ln(1 - mu) with n = weights / scale trials and
+        k = n y successes; ln C(1, k) = 0 for Bernoulli rows (n = 1, k = 0 or 1)."""
         n = _as_float(weights) / scale
         k = n * y
-        return (
-            special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
-            + special.xlogy(k, mu) + special.xlog1py(n - k, -_as_float(mu))
-        )
+        if np.all(n == 1) and np.all((k == 0) | (k == 1)):
+            log_comb = 0.0
+        else:
+            log_comb = special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
+        return log_comb + special.xlogy(k, mu) + special.xlog1py(n - k, -_as_float(mu))
 
     def anscombe_transform(self, y):
         a = 2.0 / 3.0
