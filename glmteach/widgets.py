@@ -554,6 +554,8 @@ class FamilyExplorer(FigureWidget):
                                  description="family", style=style)
         self.mean = W.FloatSlider(description="mean", continuous_update=False, style=style,
                                   readout_format=".3g")
+        self.theta = W.FloatSlider(description="theta", continuous_update=False,
+                                   style=style, readout_format=".3g")
         self.phi = W.FloatSlider(description="phi", continuous_update=False, style=style,
                                  readout_format=".3g")
         self.trials = W.IntSlider(value=10, min=1, max=50, description="trials",
@@ -566,11 +568,12 @@ class FamilyExplorer(FigureWidget):
                                    description="p", continuous_update=False, style=style)
         self.note = W.HTML(value="")
         self.readout = W.HTML(value="")
-        controls = [self.family, W.HBox([self.mean, self.phi]),
-                    W.HBox([self.trials, self.alpha, self.power]), self.note]
+        controls = [self.family, W.HBox([self.mean, self.theta]),
+                    W.HBox([self.phi, self.trials, self.alpha, self.power]), self.note]
         super().__init__(controls, figsize=figsize, dpi=dpi, below=[self.readout])
         self._configure(name)
         self._observe_values([self.mean, self.phi, self.trials, self.alpha, self.power])
+        self.theta.observe(self._on_theta, names="value")
         self.family.observe(self._on_family, names="value")
         self.redraw()
 
@@ -605,10 +608,45 @@ class FamilyExplorer(FigureWidget):
         """The family instance for the current controls."""
         return P.make_family(self.family.value, alpha=self.alpha.value, power=self.power.value)
 
+    def _on_theta(self, change: dict) -> None:
+        """The theta slider moves the mean to b'(theta) (then the figure follows)."""
+        if self._suspended:
+            return
+        try:
+            mean = float(self.current_family().b_prime(float(change["new"])))
+        except Exception as exc:
+            self.show_message(_describe_error(exc))
+            return
+        self._suspended += 1
+        try:
+            self.mean.value = min(max(mean, self.mean.min), self.mean.max)
+        finally:
+            self._suspended -= 1
+        self.redraw()
+
+    def _sync_theta(self, fam: F.Family) -> None:
+        """Put the theta slider at theta(mean), on the range that theta(mu) maps the mean
+        slider's range onto (theta is increasing in mu; an end where theta is infinite,
+        such as mu = 0 for the Poisson, is moved in by one step of the mean slider)."""
+        lo, hi, step = self.mean.min, self.mean.max, self.mean.step
+        with np.errstate(all="ignore"):
+            t_lo, t_lo_in, t_hi_in, t_hi, value = (
+                float(fam.theta(m)) for m in (lo, lo + step, hi - step, hi, self.mean.value))
+        t_lo = t_lo if np.isfinite(t_lo) else t_lo_in
+        t_hi = t_hi if np.isfinite(t_hi) else t_hi_in
+        value = min(max(value, t_lo), t_hi) if np.isfinite(value) else (
+            t_lo if self.mean.value <= lo else t_hi)
+        self._suspended += 1
+        try:
+            _set_slider(self.theta, t_lo, t_hi, (t_hi - t_lo) / 1000, value)
+        finally:
+            self._suspended -= 1
+
     def _draw(self) -> str:
         fam = self.current_family()
         mean, phi, trials = float(self.mean.value), float(self.phi.value), int(self.trials.value)
         self.readout.value = ""
+        self._sync_theta(fam)
         P.check_family_values(fam, mean, phi, trials)
         ax = self._single_axes()
         P.family_panel(fam, mean, phi, trials=trials, ax=ax, n_sample=self.n_sample,
@@ -644,10 +682,11 @@ def family_explorer(family: str | F.Family = "Poisson", *, n_sample: int = 4000,
     r"""Explore one member of the linear exponential family at a time.
 
     ``Dropdown(description="family")`` over Gaussian, Binomial, Poisson, Gamma,
-    InverseGaussian, NegativeBinomial and Tweedie; sliders ``mean`` and ``phi`` (plus
-    ``trials`` n for the binomial, ``alpha`` for the negative binomial, ``p`` for
-    Tweedie).  The figure (``plotting.family_panel``) draws f(y) = exp((y theta -
-    b(theta)) / phi + S(y, phi)) from the family's own components, marks the mean
+    InverseGaussian, NegativeBinomial and Tweedie; sliders ``mean`` and ``theta`` (the
+    natural parameter: the two move together, mu = b'(theta)), ``phi`` (plus ``trials``
+    n for the binomial, ``alpha`` for the negative binomial, ``p`` for Tweedie).  The
+    figure (``plotting.family_panel``) draws f(y) = exp((y theta - b(theta)) / phi +
+    S(y, phi)) from the family's own components, marks the mean
     b'(theta) and +/- one standard deviation sqrt(phi b''(theta)), and overlays a
     simulated sample (``family.sample``, fixed ``seed``); the table below lists theta,
     b(theta), b'(theta), b''(theta) and Var y.  For families with a fixed phi

@@ -288,6 +288,37 @@ def test_family_explorer_mean_slider_changes_the_figure():
     assert f"{theta:.6g}" in fe.readout.value
 
 
+@pytest.mark.parametrize("name", gp.FAMILY_NAMES)
+def test_family_explorer_theta_slider_moves_the_mean_to_b_prime_theta(name):
+    fe = gw.family_explorer(name)
+    fam = fe.current_family()
+    assert fe.theta.description == "theta"
+    assert fe.theta.value == pytest.approx(float(fam.theta(fe.mean.value)))
+    draws = fe.n_draws
+    theta = fe.theta.min + 0.3 * (fe.theta.max - fe.theta.min)
+    fe.theta.value = theta
+    assert fe.n_draws == draws + 1 and fe.message == ""
+    mean = float(fam.b_prime(theta))
+    assert fe.mean.value == pytest.approx(mean, rel=1e-12)
+    assert fe.theta.value == pytest.approx(theta, rel=1e-9, abs=1e-12)
+    ax = fe.figure.axes[0]
+    mean_line = [ln for ln in ax.get_lines() if ln.get_label().startswith("mean")][0]
+    assert mean_line.get_xdata()[0] == pytest.approx(mean, rel=1e-12)
+
+
+def test_family_explorer_mean_slider_moves_theta_and_alpha_its_range():
+    fe = gw.family_explorer("NegativeBinomial")
+    fe.mean.value = 10.0
+    alpha = fe.alpha.value
+    assert fe.theta.value == pytest.approx(np.log(alpha * 10 / (1 + alpha * 10)))
+    before = (fe.theta.min, fe.theta.max)
+    fe.alpha.value = 2.0
+    assert (fe.theta.min, fe.theta.max) != before
+    assert fe.theta.value == pytest.approx(np.log(20 / 21))
+    fe.mean.value = 0.0  # invalid (message), theta parks at its lower end
+    assert "positive" in fe.message and fe.theta.value == fe.theta.min
+
+
 def test_family_explorer_phi_changes_the_spread():
     fe = gw.family_explorer("Gaussian")
     fe.phi.value = 4.0
