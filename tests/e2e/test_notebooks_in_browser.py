@@ -151,6 +151,32 @@ def check_family_dropdown(lab, record_timing, label: str) -> None:
     assert not lab.rendered_errors(), "\n".join(lab.rendered_errors())
 
 
+def check_theta_slider(lab, record_timing, label: str) -> None:
+    """A click near the right end of the family explorer's ``theta`` slider moves the
+    ``mean`` slider up (mu = b'(theta)) and redraws the plot.  (A click, not the End
+    key: after a change of family, noUiSlider's Home/End keys still go to the ends of
+    the range the slider was created with, while the mouse uses the current range.)"""
+    cell, theta = lab.widget_cell("slider", "theta")
+    mean = cell.locator('.widget-slider:has(> .widget-label:text-is("mean"))').first
+    mean_handle = mean.locator(".noUi-handle[role=slider]")
+    track = theta.locator(".noUi-base").first
+    lab.wait_idle()
+    track.scroll_into_view_if_needed()
+    box = track.bounding_box()
+    before_mean = slider_value(mean_handle)
+    before_img = lab.images_signature(cell)
+    t0 = time.perf_counter()
+    lab.page.mouse.click(box["x"] + 0.95 * box["width"], box["y"] + box["height"] / 2)
+    lab.wait_images_change(cell, before_img)
+    seconds = time.perf_counter() - t0
+    record_timing(f"theta slider -> new plot: {label}", seconds)
+    wait_slider(lab, mean_handle, f"v > {before_mean}")
+    print(f"{label}: theta click: mean {before_mean:g} -> {slider_value(mean_handle):g}, "
+          f"new plot in {seconds:.2f} s")
+    lab.wait_idle()
+    assert not lab.rendered_errors(), "\n".join(lab.rendered_errors())
+
+
 # --------------------------------------------------------------------------- chapters
 @pytest.mark.parametrize("name", [p.name for p in sorted(NOTEBOOK_DIR.glob("*.ipynb"))])
 def test_notebook_runs_in_browser(lab, record_timing, name):
@@ -171,6 +197,7 @@ def test_family_explorer_widget(lab, record_timing):
         pytest.skip("notebook not written yet: notebooks/01_*.ipynb")
     run_clean(lab, record_timing, path.name)
     check_family_dropdown(lab, record_timing, path.name)
+    check_theta_slider(lab, record_timing, path.name)
 
 
 # --------------------------------------------------------------------------- harness
