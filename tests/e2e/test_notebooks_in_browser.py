@@ -154,8 +154,8 @@ def check_family_dropdown(lab, record_timing, label: str) -> None:
 def check_theta_slider(lab, record_timing, label: str) -> None:
     """A click near the right end of the family explorer's ``theta`` slider moves the
     ``mean`` slider up (mu = b'(theta)) and redraws the plot.  (A click, not the End
-    key: after a change of family, noUiSlider's Home/End keys still go to the ends of
-    the range the slider was created with, while the mouse uses the current range.)"""
+    key: after a change of family, the slider's Home/End keys went to the ends of
+    the range it was first drawn with in our runs, while the mouse used the new one.)"""
     cell, theta = lab.widget_cell("slider", "theta")
     mean = cell.locator('.widget-slider:has(> .widget-label:text-is("mean"))').first
     mean_handle = mean.locator(".noUi-handle[role=slider]")
