@@ -4,14 +4,20 @@
     res = gt.fit(X, y, family=gt.Poisson(), exposure=holders)
     res.summary()
 
-The package is layered (see DESIGN.md): ``families`` and ``links`` (pure math),
+The package is layered (see docs/architecture.md): ``families`` and ``links`` (pure math),
 ``problem`` (validated data), ``irls`` (one step as a pure function and the fit loop),
 ``results`` (inference and residuals), ``formula`` (``gt.glm``), ``datasets``, and, imported
 only on demand, ``plotting`` (matplotlib) and ``widgets`` (ipywidgets).
 """
 
 from glmteach import datasets, families, links
-from glmteach.exceptions import ConvergenceWarning, FitError, PerfectSeparationWarning
+from glmteach.compare import compare
+from glmteach.exceptions import (
+    ComparisonError,
+    ConvergenceWarning,
+    FitError,
+    PerfectSeparationWarning,
+)
 from glmteach.families import (
     Binomial,
     Family,
@@ -52,4 +58,6 @@ __all__ = [
     "ConvergenceWarning",
     "PerfectSeparationWarning",
     "FitError",
+    "ComparisonError",
+    "compare",
 ]

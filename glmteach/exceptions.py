@@ -5,7 +5,7 @@ They are glmteach's own classes so that a notebook can filter or catch exactly t
 an error, for example.
 """
 
-__all__ = ["ConvergenceWarning", "PerfectSeparationWarning", "FitError"]
+__all__ = ["ConvergenceWarning", "PerfectSeparationWarning", "FitError", "ComparisonError"]
 
 
 class ConvergenceWarning(UserWarning):
@@ -21,3 +21,9 @@ class PerfectSeparationWarning(UserWarning):
 class FitError(RuntimeError):
     """The fit cannot continue: even a tiny step leaves the family's mean space or
     gives a non-finite deviance.  The message says at which iteration and why."""
+
+
+
+class ComparisonError(AssertionError):
+    """``gt.compare`` found two fits that disagree beyond a tolerance.  It is an
+    ``AssertionError`` so that test runners and nbval report it as a failed check."""
