@@ -19,7 +19,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export JUPYTER_PLATFORM_DIRS := 1
 
 .NOTPARALLEL:
-.PHONY: help venv lab test lint unit nbval check-notebooks e2e notebooks clean
+.PHONY: help venv lab test lint unit nbval check-notebooks check-student student e2e notebooks clean
 
 help:
 	@echo "make lab              open the chapter notebooks in JupyterLab"
@@ -27,6 +27,7 @@ help:
 	@echo "make notebooks        re-execute every notebook in place and normalise it"
 	@echo "make check-notebooks  check committed notebooks equal a fresh 'make notebooks'"
 	@echo "make e2e              real-browser tests only (JupyterLab + Chromium)"
+	@echo "make student          write the student edition (no solutions) to build/student/"
 
 # --- environment ------------------------------------------------------------------
 # Re-installs only when pyproject.toml changes (or the venv is missing).
@@ -49,6 +50,7 @@ test: $(STAMP)
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory nbval
 	@$(MAKE) --no-print-directory check-notebooks
+	@$(MAKE) --no-print-directory check-student
 	@$(MAKE) --no-print-directory e2e
 
 lint: $(STAMP)
@@ -76,6 +78,14 @@ e2e: $(STAMP)
 
 notebooks: $(STAMP)
 	$(BIN)/python tools/run_notebooks.py
+
+# The student edition: every notebook without its solution cells, exercise outputs
+# cleared.  check-student also runs each student notebook top to bottom.
+student: $(STAMP)
+	$(BIN)/python tools/make_student.py
+
+check-student: $(STAMP)
+	$(BIN)/python tools/make_student.py --execute
 
 clean:
 	rm -rf .pytest_cache .ruff_cache .hypothesis build dist *.egg-info tests/e2e/artifacts

@@ -9,9 +9,11 @@ Usage::
 Each notebook is re-executed in a fresh kernel and normalised with the very code of
 ``tools/run_notebooks.py`` (``process_notebook``); the result is kept in memory (and,
 for a failing notebook, written to a temporary folder for inspection) and compared with
-the committed file, two notebooks at a time by default (``--jobs``).  The committed
-files are never modified.  The working directory of the kernel is the notebook's own
-folder, as in ``make notebooks``, so relative paths in a notebook behave the same.
+the committed file (as data: ``editor_neutral`` ignores JSON layout and the Python patch
+version that JupyterLab writes when a notebook is opened), two notebooks at a time by
+default (``--jobs``).  The committed files are never modified.  The working directory
+of the kernel is the notebook's own folder, as in ``make notebooks``, so relative
+paths in a notebook behave the same.
 
 Images: matplotlib's inline PNGs were byte-identical across fresh runs on the project's
 machine (same matplotlib and fonts: Agg renders deterministically and the PNG metadata
@@ -44,6 +46,25 @@ from run_notebooks import (  # noqa: E402
 )
 
 IMAGE_MIMES = ("image/png", "image/jpeg", "image/svg+xml")
+
+
+def editor_neutral(text: str) -> dict:
+    """The notebook as data, without what opening and saving it in an editor may change:
+    JSON layout (key order, line splits of strings) and the Python patch version in
+    ``language_info`` (JupyterLab writes its kernel's).  Nothing else is ignored."""
+    nb = json.loads(text)
+    nb.get("metadata", {}).get("language_info", {}).pop("version", None)
+    for cell in nb.get("cells", []):
+        for key in ("source",):
+            if isinstance(cell.get(key), list):
+                cell[key] = "".join(cell[key])
+        for out in cell.get("outputs", []):
+            if isinstance(out.get("text"), list):
+                out["text"] = "".join(out["text"])
+            for mime, value in out.get("data", {}).items():
+                if isinstance(value, list):
+                    out["data"][mime] = "".join(value)
+    return nb
 
 
 def _mask_images(nb: dict) -> dict:
@@ -98,7 +119,9 @@ def check(path: Path, ignore_images: bool, patterns, timeout: int, outdir: Path)
     fresh_text = process_notebook(path, timeout=timeout, patterns=patterns)
     if fresh_text == committed_text:
         return None
-    committed, fresh = json.loads(committed_text), json.loads(fresh_text)
+    committed, fresh = editor_neutral(committed_text), editor_neutral(fresh_text)
+    if committed == fresh:
+        return None
     if ignore_images:
         if _mask_images(committed) == _mask_images(fresh):
             return None

@@ -18,9 +18,13 @@ notebook: the file is left untouched and the script exits non-zero (tag a cell
 Normalisation (``normalise``) then makes the file a function of the code alone:
 
 - notebook metadata: ``widgets`` (widget state with random model ids) dropped, the
-  kernelspec set to the standard ``python3`` one, ``language_info.version`` dropped (the
-  patch version of Python is not part of the lesson);
-- cell metadata: nbclient's ``execution`` timings and ``trusted`` dropped;
+  kernelspec set to the standard ``python3`` one; ``language_info`` is kept as the
+  kernel reports it, as JupyterLab writes it when a notebook is opened (the
+  reproducibility check ignores its ``version``, so another Python patch release does
+  not count as a change);
+- cell metadata: nbclient's ``execution`` timings and ``trusted`` dropped; cells tagged
+  ``solution`` stored collapsed (``jupyter.source_hidden``, and ``outputs_hidden`` for
+  code), so the answer does not sit in plain view under its exercise;
 - cells without an id get a deterministic one (derived from position and source);
 - outputs: consecutive stream outputs of the same stream merged into one (how a
   print is split into messages depends on flush timing; nbval merges them too), with
@@ -60,6 +64,7 @@ SANITIZE_FILE = ROOT / "tests" / "nbval_sanitize.cfg"
 KERNEL_NAME = "python3"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+SOLUTION_TAG = "solution"  # solution cells are stored collapsed, source and outputs
 TEXT_MIMES = ("text/plain", "text/html", "text/latex", "text/markdown")
 _ID_OK = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _CARRIAGE_RETURN = re.compile(r"^.*\r(?=[^\n])", re.MULTILINE)
@@ -140,12 +145,14 @@ def normalise(nb: nbformat.NotebookNode, patterns=None) -> nbformat.NotebookNode
         patterns = load_patterns()
     nb.metadata.pop("widgets", None)
     nb.metadata["kernelspec"] = nbformat.from_dict(dict(KERNELSPEC))
-    language_info = nb.metadata.get("language_info")
-    if language_info is not None:
-        language_info.pop("version", None)
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
         cell.metadata.pop("trusted", None)
+        if SOLUTION_TAG in cell.metadata.get("tags", []):
+            hidden = {"source_hidden": True}
+            if cell.cell_type == "code":
+                hidden["outputs_hidden"] = True
+            cell.metadata.setdefault("jupyter", nbformat.from_dict({})).update(hidden)
         if cell.cell_type != "code":
             continue
         kept = []
