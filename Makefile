@@ -31,10 +31,14 @@ help:
 
 # --- environment ------------------------------------------------------------------
 # Re-installs only when pyproject.toml changes (or the venv is missing).
-$(STAMP): pyproject.toml
+# lab-settings/overrides.json holds the project's JupyterLab defaults (no news pop-up,
+# no update check); JupyterLab reads them from <prefix>/share/jupyter/lab/settings/.
+LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
+$(STAMP): pyproject.toml lab-settings/overrides.json
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --progress-bar off --upgrade pip
 	$(BIN)/python -m pip install --progress-bar off -e ".[test]"
+	install -D -m 644 lab-settings/overrides.json $(LAB_OVERRIDES)
 	@touch $@
 
 venv: $(STAMP)

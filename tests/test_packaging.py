@@ -179,3 +179,16 @@ def test_build_includes_modules_and_datasets(tmp_path):
     assert any(name.endswith(".csv") for name in expected), "no data sets in glmteach/datasets"
     missing = sorted(expected - built)
     assert not missing, f"missing from the build: {missing}"
+
+
+def test_jupyterlab_project_settings_turn_the_news_off():
+    """`make lab` installs lab-settings/overrides.json where JupyterLab reads project
+    defaults, so no news pop-up greets a student at the first start."""
+    repo = ROOT / "lab-settings" / "overrides.json"
+    settings = json.loads(repo.read_text(encoding="utf-8"))
+    notification = settings["@jupyterlab/apputils-extension:notification"]
+    assert notification["fetchNews"] == "false"
+    assert notification["checkForUpdates"] is False
+    installed = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    assert installed.is_file(), "run `make venv`: the overrides are installed with the venv"
+    assert json.loads(installed.read_text(encoding="utf-8")) == settings
