@@ -1,4 +1,4 @@
-r"""Self-check functions for the exercises of the seed chapter (section 13.8).
+r"""Self-check functions for the exercises of Frees (2010), Chapter 13 (section 13.8).
 
 Each checker evaluates a student's answer numerically against glmteach's reference
 implementation and returns a ``Feedback`` object.  Printed (or shown as the last value of

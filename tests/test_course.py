@@ -18,7 +18,8 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 CHAPTERS = course.chapter_paths(ROOT / "notebooks")
 SEED_WORD = re.compile(r"\bseed(s|ed)?\b", re.IGNORECASE)
 # "seed" may only mean a random seed (or the germination data)
-RANDOM_SEED_CONTEXT = re.compile(r"random|rng|seed\s*=|germinat", re.IGNORECASE)
+RANDOM_SEED_CONTEXT = re.compile(r"random|rng|seed\s*[:=)]|``seed``|fixed-seed|germinat",
+                                 re.IGNORECASE)
 LINK = re.compile(r"\]\(([^)#\s]+\.ipynb)(#[^)]*)?\)")
 
 

@@ -18,7 +18,7 @@ def _read(filename: str, **options):
 
 
 def load_mildenhall():
-    """UK private passenger automobile collision losses (Table 13.3 of the seed chapter).
+    """UK private passenger automobile collision losses (Frees (2010), Table 13.3).
 
     32 rows: ``age_group`` (8 driver age groups, 17-20 ... 60+), ``vehicle_use``
     (Pleasure, DriveShort = drive to work < 10 miles, DriveLong = > 10 miles, Business),
