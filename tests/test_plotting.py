@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import warnings
@@ -61,6 +62,10 @@ def _lines(ax):
     return [ln for ln in ax.get_lines()]
 
 
+def _visible_texts(ax):
+    return [t for t in ax.texts if t.get_visible()]
+
+
 # --------------------------------------------------------------------------------------
 # import hygiene
 # --------------------------------------------------------------------------------------
@@ -87,9 +92,9 @@ def test_convergence_draws_deviance_and_change_on_log_scale(poisson2):
     np.testing.assert_allclose(lines[1].get_xdata(), np.arange(1, len(dev)))
     np.testing.assert_allclose(shown[change > 0], change[change > 0])
     assert ax.get_yscale() == "log"
-    assert lines[0].get_label() == "deviance D"
-    assert lines[1].get_label().startswith("|ΔD|")
-    assert ax.get_xlabel() == "iteration k"
+    assert lines[0].get_label() == r"deviance $D_k$"
+    assert lines[1].get_label() == r"$|D_k - D_{k-1}|$"
+    assert ax.get_xlabel() == r"iteration $k$"
 
 
 def test_convergence_change_falls_fast_near_the_optimum(poisson2):
@@ -104,11 +109,13 @@ def test_convergence_change_falls_fast_near_the_optimum(poisson2):
 def test_convergence_current_and_tol_lines(poisson2):
     ax = gp.convergence(poisson2, current=2, tol=1e-8)
     lines = _lines(ax)
-    assert len(lines) == 4
-    tol_line = [ln for ln in lines if ln.get_label().startswith("stop")][0]
+    assert len(lines) == 5  # D, |change|, tol, and the marker's line and circle
+    tol_line = [ln for ln in lines if ln.get_label().startswith("R's stop")][0]
     assert tol_line.get_ydata()[0] == pytest.approx(1e-8 * (abs(poisson2.deviance) + 0.1))
-    vline = lines[-1]
+    (vline,) = _by_gid(ax, "conv-current-line")
     np.testing.assert_allclose(vline.get_xdata(), [2, 2])
+    (circle,) = _by_gid(ax, "conv-current")
+    assert circle.get_ydata()[0] == pytest.approx(poisson2.history[2].deviance)
 
 
 def test_convergence_uses_given_axes(poisson2):
@@ -129,27 +136,30 @@ def test_history_params_marks_missing_start(poisson2):
 def test_coefficient_path_two_coefficients_over_contours(poisson2):
     ax = gp.coefficient_path(poisson2)
     assert len(ax.collections) >= 2  # the contour sets
-    path = [ln for ln in ax.get_lines() if ln.get_label() == "β_k"][0]
+    (path,) = _by_gid(ax, "path")
     P = gp.history_params(poisson2)[1:]
     np.testing.assert_allclose(path.get_xdata(), P[:, 0])
     np.testing.assert_allclose(path.get_ydata(), P[:, 1])
-    assert ax.get_xlabel() == "x0" and ax.get_ylabel() == "x1"
-    star = [ln for ln in ax.get_lines() if ln.get_label().startswith("β̂")][0]
+    assert ax.get_xlabel().startswith("x0") and ax.get_ylabel().startswith("x1")
+    (star,) = _by_gid(ax, "path-final")
     np.testing.assert_allclose([star.get_xdata()[0], star.get_ydata()[0]], poisson2.params)
 
 
 def test_coefficient_path_iteration_zero_has_no_point(poisson2):
     ax = gp.coefficient_path(poisson2, upto=0)
-    path = [ln for ln in ax.get_lines() if ln.get_label() == "β_k"][0]
+    (path,) = _by_gid(ax, "path")
     assert len(path.get_xdata()) == 0
-    assert any("start: mean from the data" in t.get_text() for t in ax.texts)
+    assert any("start: mean from the data" in t.get_text() for t in _visible_texts(ax))
 
 
 def test_coefficient_path_upto_truncates(poisson2):
     ax = gp.coefficient_path(poisson2, upto=2)
-    path = [ln for ln in ax.get_lines() if ln.get_label() == "β_k"][0]
+    (path,) = _by_gid(ax, "path")
     np.testing.assert_allclose(path.get_xdata(), gp.history_params(poisson2)[1:3, 0])
-    assert not any("start" in t.get_text() for t in ax.texts)
+    assert not any("start" in t.get_text() for t in _visible_texts(ax))
+    (current,) = _by_gid(ax, "path-current")
+    np.testing.assert_allclose([current.get_xdata()[0], current.get_ydata()[0]],
+                               poisson2.history[2].params)
 
 
 def test_coefficient_path_many_coefficients_against_iteration(gamma3):
@@ -161,10 +171,13 @@ def test_coefficient_path_many_coefficients_against_iteration(gamma3):
         np.testing.assert_allclose(line.get_xdata(), np.arange(gamma3.n_iter + 1))
         np.testing.assert_allclose(line.get_ydata(), P[:, j])
         assert line.get_label() == f"x{j}"
-    assert ax.get_xlabel() == "iteration k"
+    assert ax.get_xlabel() == r"iteration $k$"
     ax2 = gp.coefficient_path(gamma3, upto=1)
-    assert len(_lines(ax2)) == 4  # + the vertical marker at k = 1
-    np.testing.assert_allclose(_lines(ax2)[-1].get_xdata(), [1, 1])
+    assert len(_lines(ax2)) == 5  # + the marker: a vertical line at k = 1 and circles
+    (vline,) = _by_gid(ax2, "path-current-line")
+    np.testing.assert_allclose(vline.get_xdata(), [1, 1])
+    (circles,) = _by_gid(ax2, "path-current")
+    np.testing.assert_allclose(circles.get_ydata(), gamma3.history[1].params)
 
 
 def test_likelihood_surface_is_the_log_likelihood_drop(poisson2):
@@ -182,7 +195,10 @@ def test_likelihood_surface_is_the_log_likelihood_drop(poisson2):
     assert surf.b0[0] <= P[:, 0].min() and P[:, 0].max() <= surf.b0[-1]
     assert surf.b1[0] <= P[:, 1].min() and P[:, 1].max() <= surf.b1[-1]
     assert gp.LR_95_LEVEL == pytest.approx(5.991464547107979 / 2)
-    assert gp.LR_95_LEVEL / 4 in surf.levels()
+    levels = surf.levels()
+    assert levels[0] == 0.5 and levels.max() < np.nanmax(surf.delta)
+    nice = {m * 10.0**e for e in range(-1, 16) for m in (1.0, 2.0, 5.0)}
+    assert all(v in nice for v in levels)
 
 
 def test_likelihood_surface_needs_two_coefficients(gamma3):
@@ -208,8 +224,8 @@ def test_working_regression_points_are_the_history_vectors(poisson2, k):
     sizes = points.get_sizes()
     order = np.argsort(state.w)
     assert np.all(np.diff(sizes[order]) >= -1e-12)  # size grows with the working weight
-    assert ax.get_ylabel() == "working response z"
-    assert str(k) in ax.get_title()
+    assert ax.get_ylabel() == r"working response $z_i$"
+    assert ax.get_title().startswith(f"Iteration {k}:")
 
 
 def test_working_regression_line_is_weighted_least_squares(poisson2):
@@ -236,15 +252,16 @@ def test_working_regression_subsamples_large_data(big_poisson):
     ax = gp.working_regression(big_poisson, k, max_points=500)
     (points,) = _by_gid(ax, "wls-points")
     assert points.get_offsets().shape == (500, 2)
-    assert "500 of 20,050" in ax.get_title()
+    assert "500 of 20,050 shown" in points.get_label()
 
 
 def test_working_regression_without_vectors_shows_a_note(big_poisson):
     assert big_poisson.history[1].z is None
     ax = gp.working_regression(big_poisson, 1)
     (note,) = _by_gid(ax, "wls-missing")
-    assert "keep_vectors=True" in note.get_text()
-    assert not _by_gid(ax, "wls-points")
+    assert "keep_vectors=True" in note.get_text() and note.get_visible()
+    (points,) = _by_gid(ax, "wls-points")
+    assert len(points.get_offsets()) == 0
     assert gp.working_regression_data(big_poisson, 1) is None
 
 
@@ -261,23 +278,28 @@ def test_small_multiples_default_iterations(poisson2):
     K = poisson2.n_iter
     expected = sorted({0, 1, 2, K})
     m = len(expected)
-    assert len(fig.axes) == 2 * m
-    top, bottom = fig.axes[:m], fig.axes[m:]
-    for k, ax_top, ax_bottom in zip(expected, top, bottom, strict=True):
-        assert ax_top.get_title().startswith(f"Iteration {k}:")
-        assert ax_bottom.get_title() == f"β path up to iteration {k}"
-        path = [ln for ln in ax_bottom.get_lines() if ln.get_label() == "β_k"][0]
+    assert len(fig.axes) == 2 * m + 2  # one row per iteration, then the key
+    wls, paths = fig.axes[0:2 * m:2], fig.axes[1:2 * m:2]
+    for k, ax_w, ax_p in zip(expected, wls, paths, strict=True):
+        assert ax_w.get_title().startswith(f"Iteration {k}:")
+        assert ax_p.get_title().endswith(f"path up to iteration {k}")
+        (path,) = _by_gid(ax_p, "path")
         assert len(path.get_xdata()) == k  # iterations 1..k (iteration 0 has no β)
+        assert ax_w.get_legend() is None and ax_p.get_legend() is None
+    key = [ax for ax in fig.axes[2 * m:] if ax.get_legend() is not None]
+    labels = " ".join(t.get_text() for ax in key for t in ax.get_legend().get_texts())
+    assert gp.likelihood_surface(poisson2).levels_text() in labels  # contours explained
+    assert "95 % LR region" in labels and "WLS line" in labels
 
 
 def test_small_multiples_chosen_iterations_and_missing_vectors(big_poisson):
     fig = gp.irls_small_multiples(big_poisson, iterations=[1, big_poisson.n_iter],
                                   max_points=300)
-    assert len(fig.axes) == 4
-    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert len(fig.axes) == 6  # two rows and the key
+    texts = [t.get_text() for ax in fig.axes for t in _visible_texts(ax)]
     assert any("keep_vectors=True" in t for t in texts)
     fig_default = gp.irls_small_multiples(big_poisson, max_points=300)
-    assert len(fig_default.axes) == 2  # only the last iteration kept its vectors
+    assert len(fig_default.axes) == 4  # only the last iteration kept its vectors
     with pytest.raises(ValueError, match="iterations"):
         gp.irls_small_multiples(big_poisson, iterations=[99])
 
@@ -380,7 +402,7 @@ def test_links_panel_curves_are_inverse_links():
     for curve in curves:
         link = gp.make_link(curve.get_label())
         np.testing.assert_allclose(curve.get_ydata(), link.inverse(curve.get_xdata()))
-    assert ax.get_xlabel() == "linear predictor η"
+    assert ax.get_xlabel() == r"linear predictor $\eta$"
 
 
 def test_links_panel_marks_eta_with_tangent_slopes():
@@ -441,7 +463,7 @@ def test_tweedie_panel_draws_mass_at_zero_and_sample():
     mu, phi, p = 2.0, 1.5, 1.4
     lam, _, _ = gp.tweedie_poisson_gamma(mu, phi, p)
     ax = gp.tweedie_panel(mu, phi, p, n_sample=20_000, seed=3)
-    mass = [ln for ln in ax.get_lines() if ln.get_label().startswith("P(Y = 0)")][0]
+    mass = [ln for ln in ax.get_lines() if ln.get_label().startswith("$P(Y = 0)")][0]
     assert mass.get_ydata()[0] == pytest.approx(np.exp(-lam))
     (zeros,) = _by_gid(ax, "sample-zeros")
     assert zeros.get_data().values[0] == pytest.approx(np.exp(-lam), abs=0.01)
@@ -482,3 +504,145 @@ def test_coefficient_path_with_invalid_region_draws_without_warnings():
         ax = gp.coefficient_path(res, surface=surf)
         ax.figure.canvas.draw()
     assert len(ax.collections) >= 1
+
+
+# --------------------------------------------------------------------------------------
+# factor colours
+# --------------------------------------------------------------------------------------
+VEHICLE_USE = ["DrivShort", "DrivLong", "PleasNoWork", "PleasWork"]
+
+
+def test_factor_colors_are_okabe_ito_in_the_order_given():
+    colors = gp.factor_colors(VEHICLE_USE)
+    assert list(colors) == VEHICLE_USE
+    assert list(colors.values()) == ["#E69F00", "#56B4E9", "#009E73", "#0072B2"]
+    assert set(colors.values()) <= set(gp.OKABE_ITO)
+    # two chapters passing the same levels get the same colours, whatever the container
+    import pandas as pd
+
+    assert gp.factor_colors(pd.Index(VEHICLE_USE)) == colors
+    assert gp.factor_colors(tuple(VEHICLE_USE)) == colors
+    # another order gives other colours (the order is the contract)
+    assert gp.factor_colors(VEHICLE_USE[::-1])["DrivShort"] != colors["DrivShort"]
+    assert gp.factor_colors([1, 2]) == {"1": "#E69F00", "2": "#56B4E9"}
+    assert gp.factor_colors([]) == {}
+    assert len(set(gp.factor_colors(range(8)).values())) == 8
+
+
+@pytest.mark.parametrize("levels,match", [
+    ("DrivShort", "not one string"),
+    (["a", "b", "a"], "repeated: \\['a'\\]"),
+    ([str(i) for i in range(9)], "8 colours, got 9 levels"),
+    (5, "iterable"),
+])
+def test_factor_colors_refuses_bad_levels(levels, match):
+    with pytest.raises(ValueError, match=match):
+        gp.factor_colors(levels)
+
+
+# --------------------------------------------------------------------------------------
+# readable figures: mathtext, labelled axes, explained contours, no hidden data,
+# >= 100 dpi and >= 9 pt text at display size
+# --------------------------------------------------------------------------------------
+DISPLAY_WIDTH_PX = 700  # a notebook column at 1024 px with JupyterLab's sidebar open
+# a TeX-style sub- or superscript outside $...$: "_{", "_k" (one character), "^"
+RAW_MATH = re.compile(r"_\{|_[^\W_](?![^\W_])|\^")
+
+
+def _all_figures(poisson2, gamma3):
+    """Every kind of figure plotting.py makes (on its own figures)."""
+    figs = {
+        "convergence": gp.convergence(poisson2, current=2, tol=1e-8).figure,
+        "path-2d": gp.coefficient_path(poisson2, upto=2).figure,
+        "path-many": gp.coefficient_path(gamma3, upto=1).figure,
+        "wls": gp.working_regression(poisson2, 1).figure,
+        "small-multiples": gp.irls_small_multiples(poisson2),
+        "links": gp.links_panel(0.5, gp.LINK_NAMES).figure,
+        "tweedie": gp.tweedie_panel(2.0, 1.5, 1.4).figure,
+    }
+    for name, mean, phi, trials in FAMILY_CASES:
+        figs[f"family-{name}"] = gp.family_panel(name, mean, phi, trials=trials).figure
+    for fig in figs.values():
+        fig.canvas.draw()
+    return figs
+
+
+def _texts(fig):
+    from matplotlib.text import Text
+
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+
+
+def _outside_math(text: str) -> str:
+    parts = text.split("$")
+    return "".join(parts[0::2])  # the pieces outside $...$
+
+
+def test_figures_are_readable_at_display_size(poisson2, gamma3):
+    """>= 100 dpi; no text below 9 pt; and at most ~700 px wide as the inline backend
+    saves them (bbox_inches="tight"), so a 1024 px window with the sidebar open shows
+    them at full size: the smallest text is then >= 12 CSS px (9 CSS pt) on screen."""
+    for name, fig in _all_figures(poisson2, gamma3).items():
+        assert fig.dpi >= 100, name
+        sizes = [t.get_fontsize() for t in _texts(fig)]
+        assert min(sizes) >= gp.MIN_FONT_PT == 9.0, (name, min(sizes))
+        renderer = fig.canvas.get_renderer()
+        width_px = fig.get_tightbbox(renderer).width * fig.dpi
+        scale = min(1.0, DISPLAY_WIDTH_PX / width_px)
+        smallest_css_px = min(sizes) * fig.dpi / 72.0 * scale
+        assert smallest_css_px >= 12.0, (name, width_px, smallest_css_px)
+
+
+def test_figures_use_mathtext_and_label_every_axis(poisson2, gamma3):
+    for name, fig in _all_figures(poisson2, gamma3).items():
+        for t in _texts(fig):
+            raw = RAW_MATH.search(_outside_math(t.get_text()))
+            assert raw is None, (name, t.get_text())
+        for ax in fig.axes:
+            if not ax.axison:
+                continue  # a key panel
+            assert ax.get_xlabel().strip() and ax.get_ylabel().strip(), (name, ax.get_title())
+
+
+def test_raw_math_pattern_catches_what_the_issue_saw():
+    for bad in ["|ΔD| = |D_k − D_{k−1}|", "working response z_i", "e^(−λ)", "η (= Xβ_k)"]:
+        assert RAW_MATH.search(_outside_math(bad)), bad
+    for good in [r"$|D_k - D_{k-1}|$", r"working response $z_i$", "keep_vectors=True"]:
+        assert RAW_MATH.search(_outside_math(good)) is None, good
+
+
+def test_contours_have_no_numbers_and_the_legend_explains_them(poisson2):
+    surface = gp.likelihood_surface(poisson2)
+    ax = gp.coefficient_path(poisson2, surface=surface)
+    ax.figure.canvas.draw()
+    # the only texts on the axes are the iteration numbers and notes, no contour labels
+    for t in _visible_texts(ax):
+        assert t.get_gid() in ("path-iteration-label", "path-start"), t.get_text()
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(surface.levels_text() in lab for lab in labels)
+    assert any("95 %" in lab and f"{gp.LR_95_LEVEL:.2f}" in lab for lab in labels)
+
+
+def test_iteration_labels_do_not_hide_iterates(poisson2):
+    ax = gp.coefficient_path(poisson2)
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    P = gp.history_params(poisson2)
+    pts = ax.transData.transform(P[np.isfinite(P).all(axis=1)])
+    labels = _by_gid(ax, "path-iteration-label")
+    assert labels, "the iterates are numbered"
+    # iterates on top of each other share one label ("2–4")
+    assert len(labels) < len(pts) and any("–" in lab.get_text() for lab in labels)
+    for lab in labels:
+        box = lab.get_window_extent(renderer)
+        inside = [(x, y) for x, y in pts if box.x0 <= x <= box.x1 and box.y0 <= y <= box.y1]
+        assert not inside, lab.get_text()
+
+
+def test_working_regression_equation_sits_outside_the_data(poisson2):
+    ax = gp.working_regression(poisson2, 1)
+    (eq,) = _by_gid(ax, "wls-equation")
+    assert eq is ax.title  # the title, above the axes: it hides no point
+    data = gp.working_regression_data(poisson2, 1)
+    assert f"{data.slope:.4f}" in eq.get_text()
