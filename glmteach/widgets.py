@@ -39,7 +39,6 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 from PIL import Image as PILImage
 
 from glmteach import families as F
@@ -47,6 +46,7 @@ from glmteach import plotting as P
 
 __all__ = [
     "FigureWidget",
+    "MessageWidget",
     "IRLSStepper",
     "FamilyExplorer",
     "LinkExplorer",
@@ -86,6 +86,61 @@ def _fmt(x: float | None, digits: int = 6) -> str:
     return f"{xf:.{digits}g}"
 
 
+DEFAULT_DPI = 100.0
+STEPPER_FIGSIZE = (7.0, 6.6)
+EXPLORER_FIGSIZE = (7.0, 4.2)
+_MAX_INCHES = 40.0
+
+
+def _check_figsize(figsize: Any, dpi: Any, default_figsize: tuple[float, float],
+                   ) -> tuple[tuple[float, float], float, str]:
+    """(figsize, dpi, note): the requested size when it can be drawn, else the default
+    and a note that says what was asked for and what is drawn instead."""
+    notes = []
+    try:
+        w, h = (float(v) for v in figsize)
+        ok = all(np.isfinite(v) and 0 < v <= _MAX_INCHES for v in (w, h))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        notes.append(f"figsize={figsize!r} cannot be drawn: it must be (width, height) in "
+                     f"inches, each a number above 0 and at most {_MAX_INCHES:g}; drawn "
+                     f"at the default figsize={default_figsize!r} instead.")
+        w, h = default_figsize
+    try:
+        d = float(dpi)
+        dpi_ok = np.isfinite(d) and 10 <= d <= 600
+    except (TypeError, ValueError):
+        dpi_ok = False
+    if not dpi_ok:
+        notes.append(f"dpi={dpi!r} cannot be drawn: it must be a number from 10 to 600; "
+                     f"drawn at dpi={DEFAULT_DPI:g} instead.")
+        d = DEFAULT_DPI
+    return (w, h), d, "\n".join(notes)
+
+
+def _number(name: str, value: Any, default: float) -> tuple[float, str]:
+    """float(value), or the default and a note when value is not a finite number."""
+    try:
+        v = float(value)
+        if np.isfinite(v):
+            return v, ""
+    except (TypeError, ValueError):
+        pass
+    return default, (f"{name}={value!r} is not a finite number: drawn with "
+                     f"{name}={default:g} instead.")
+
+
+def _widen(slider: W.Widget, value: float, *, margin: float = 0.25) -> None:
+    """Widen a slider's range so that it holds ``value`` (a slider would otherwise
+    clamp it silently), then set it."""
+    if value > slider.max:
+        slider.max = float(np.ceil(value * (1.0 + margin))) if value > 0 else value
+    if value < slider.min:
+        slider.min = float(np.floor(value * (1.0 + margin))) if value < 0 else value
+    slider.value = value
+
+
 class FigureWidget(W.VBox):
     """Base class: controls above an ``Output`` area showing one rendered Figure.
 
@@ -93,16 +148,25 @@ class FigureWidget(W.VBox):
     the current message, if any); ``show_message(text)`` replaces the figure with a
     message only.  Subclasses implement ``_draw()``, which draws on ``self.figure``;
     ``redraw()`` calls it and turns any exception into a message.
+
+    The PNG is drawn at ``dpi`` (default 100) and the Output area has no fixed height:
+    the front end scales the image to the width it has (JupyterLab: ``max-width:
+    100%``) and the area shrinks with it, leaving no blank gap.  An impossible
+    ``figsize`` or ``dpi`` is replaced by the default, and ``setup_note`` (shown under
+    every drawing) says so.
     """
 
-    def __init__(self, controls: list[W.Widget], *, figsize: tuple[float, float],
-                 dpi: float = 72, below: list[W.Widget] | None = None, **kwargs: Any):
-        output = W.Output(layout=W.Layout(min_height=f"{int(figsize[1] * dpi) + 8}px"))
+    def __init__(self, controls: list[W.Widget], *, figsize: Any, dpi: Any = DEFAULT_DPI,
+                 below: list[W.Widget] | None = None,
+                 default_figsize: tuple[float, float] = EXPLORER_FIGSIZE, **kwargs: Any):
+        figsize, dpi, size_note = _check_figsize(figsize, dpi, default_figsize)
+        output = W.Output(layout=W.Layout(width="100%"))
         super().__init__(children=[*controls, output, *(below or [])], **kwargs)
         self.output = output
         self.figure = Figure(figsize=figsize, dpi=dpi)
         FigureCanvasAgg(self.figure)
         self.message = ""
+        self.setup_note = size_note
         self.n_draws = 0
         self._suspended = 0
 
@@ -119,6 +183,9 @@ class FigureWidget(W.VBox):
             },
             "metadata": {},
         }
+
+    def _with_setup(self, text: str) -> str:
+        return "\n".join(filter(None, [text, self.setup_note]))
 
     def render(self, note: str = "") -> None:
         """Render ``self.figure`` to PNG and show it (with ``note`` below, if any)."""
@@ -142,6 +209,7 @@ class FigureWidget(W.VBox):
 
     def show_message(self, text: str) -> None:
         """Replace the figure by a message (used for invalid values and errors)."""
+        text = self._with_setup(text)
         self.message = text
         self.output.outputs = (self._message_item(text, "error"),)
 
@@ -155,7 +223,7 @@ class FigureWidget(W.VBox):
             self.show_message(_describe_error(exc))
             return
         try:
-            self.render(note or "")
+            self.render(self._with_setup(note or ""))
         except Exception as exc:
             self.show_message(_describe_error(exc))
 
@@ -177,10 +245,27 @@ class FigureWidget(W.VBox):
             self.figure.add_subplot(1, 1, 1)
         ax = self.figure.axes[0]
         ax.clear()
+        self.figure.subplots_adjust(left=0.11, right=0.97, bottom=0.13, top=0.91)
         return ax
 
     def __repr__(self) -> str:
         return f"<glmteach {type(self).__name__}>"
+
+
+class MessageWidget(FigureWidget):
+    """What a widget factory returns when its input cannot be shown at all: the same
+    Output area, holding only ``message`` (no figure is drawn)."""
+
+    def __init__(self, text: str):
+        super().__init__([], figsize=EXPLORER_FIGSIZE)
+        self.text = text
+        self.redraw()
+
+    def redraw(self) -> None:
+        self.show_message(self.text)
+
+    def __repr__(self) -> str:
+        return "<glmteach MessageWidget>"
 
 
 def _describe_error(exc: BaseException) -> str:
@@ -192,49 +277,107 @@ def _describe_error(exc: BaseException) -> str:
 # ======================================================================================
 # 1. IRLS stepper
 # ======================================================================================
+def _is_results(obj: Any) -> bool:
+    return all(hasattr(obj, a) for a in ("history", "problem", "n_iter", "method"))
+
+
+def _method_name(text: str) -> str | None:
+    key = str(text).strip().lower().replace("_", "-")
+    table = {"irls": "irls", "fisher": "irls", "fisher scoring": "irls",
+             "newton": "newton", "newton-raphson": "newton", "nr": "newton"}
+    return table.get(key)
+
+
+def _fit_quietly(problem, method: str):
+    from glmteach.irls import fit_problem
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fit_problem(problem, method=method)
+
+
+def _resolve_results(results: Any) -> tuple[Any, str]:
+    """(fitted results, note) from what the user passed; raises ValueError with a
+    message for the user when it cannot be turned into a fit."""
+    from glmteach.problem import GLMProblem
+
+    if _is_results(results):
+        return results, ""
+    if isinstance(results, GLMProblem):
+        try:
+            fitted = _fit_quietly(results, "irls")
+        except Exception as exc:
+            raise ValueError(f"results: irls_stepper was given a GLMProblem and could not "
+                             f"fit it ({type(exc).__name__}: {exc})") from exc
+        return fitted, ("irls_stepper was given a GLMProblem, not a fit: it was fitted "
+                        "here with gt.fit's defaults (Fisher scoring).")
+    raise ValueError(f"results: irls_stepper needs a fitted model (what gt.fit or gt.glm "
+                     f"returns) or a gt.GLMProblem, got {type(results).__name__}")
+
+
 class IRLSStepper(FigureWidget):
     r"""Step through the iterations of a fitted GLM (see ``irls_stepper``).
 
-    Drawing is split in two: the parts that do not depend on the iteration (contours,
-    the full path and convergence curves, axes, ticks, legends) are drawn once per
-    method and kept as a pixel background; a move of the slider restores that
-    background and draws only the *animated* artists (current point, markers, the
-    working-regression points and line) on top, then encodes the PNG.  ``figure.savefig``
-    still draws everything.
+    The figure has four panels in two rows, so that it fits a notebook column of about
+    700 px: (a) coefficient path, (b) convergence, (c) working regression, and a key
+    that explains every line and contour level of (a)-(c) (the panels carry no legend,
+    so nothing hides data).  Panels are drawn by ``glmteach.plotting``: ``coefficient_path``
+    and ``convergence`` once per method, ``working_regression_panel`` with fixed limits;
+    their markers (``coefficient_path_marker``, ``convergence_marker``) and the
+    working-regression artists are ``panels["path"]``, ``panels["convergence"]``,
+    ``panels["wls"]``.
+
+    Drawing is split in two: the parts that do not depend on the iteration are drawn
+    once per method and kept as a pixel background; a move of the slider restores that
+    background, moves the panels' artists with their own ``update(k)`` and draws only
+    them on top, then encodes the PNG.  ``figure.savefig`` still draws everything.
     """
 
     def __init__(self, results, compare=None, *, max_points: int = 2000,
-                 figsize: tuple[float, float] = (13.0, 3.9), dpi: float = 72,
+                 figsize: Any = STEPPER_FIGSIZE, dpi: Any = DEFAULT_DPI,
                  interval: int = 900):
+        results, resolve_note = _resolve_results(results)
         self.fits: dict[str, Any] = {}
         first_label = METHOD_LABELS.get(results.method, "Fisher scoring")
         self.fits[first_label] = results
-        setup_note = ""
+        notes = [resolve_note]
         canonical = bool(results.family.is_canonical)
-        if compare is not None:
+        other_method = "newton" if results.method == "irls" else "irls"
+        if isinstance(compare, str):
+            method = _method_name(compare)
+            if method is None:
+                notes.append(f"compare={compare!r} ignored: pass a fitted result of the same "
+                             f"problem, or 'newton' / 'irls' to fit that method here.")
+            elif method == results.method:
+                notes.append(f"compare={compare!r} is the method of the fit itself "
+                             f"({METHOD_LABELS[method]}); nothing to compare with.")
+            else:
+                other_method = method
+                try:
+                    self.fits[METHOD_LABELS[method]] = _fit_quietly(results.problem, method)
+                except Exception as exc:
+                    notes.append(f"{METHOD_LABELS[method]} could not fit this model "
+                                 f"({type(exc).__name__}: {exc})")
+        elif compare is not None and not _is_results(compare):
+            notes.append(f"compare= ignored: it must be a fitted result of the same problem "
+                         f"or 'newton' / 'irls', got {type(compare).__name__}")
+        elif compare is not None:
             other = METHOD_LABELS.get(compare.method, "Newton-Raphson")
             if other == first_label:
                 other = next(lab for lab in METHOD_LABELS.values() if lab != first_label)
             if compare.problem.p != results.problem.p or compare.problem.n != results.problem.n:
-                setup_note = ("compare= ignored: it is a fit of a different problem "
-                              f"({compare.problem.n} x {compare.problem.p}, not "
-                              f"{results.problem.n} x {results.problem.p})")
+                notes.append("compare= ignored: it is a fit of a different problem "
+                             f"({compare.problem.n} x {compare.problem.p}, not "
+                             f"{results.problem.n} x {results.problem.p})")
             else:
                 self.fits[other] = compare
         if len(self.fits) == 1 and not canonical:
-            from glmteach.irls import fit_problem
-
-            other_method = "newton" if results.method == "irls" else "irls"
             try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    self.fits[METHOD_LABELS[other_method]] = fit_problem(
-                        results.problem, method=other_method)
+                self.fits[METHOD_LABELS[other_method]] = _fit_quietly(results.problem,
+                                                                      other_method)
             except Exception as exc:  # show the problem, keep the stepper usable
-                setup_note = "\n".join(filter(None, [
-                    setup_note, f"{METHOD_LABELS[other_method]} could not fit this model "
-                                f"({type(exc).__name__}: {exc})"]))
-        self.setup_note = setup_note
+                notes.append(f"{METHOD_LABELS[other_method]} could not fit this model "
+                             f"({type(exc).__name__}: {exc})")
         self.current = first_label
         self.max_points = max_points
 
@@ -253,18 +396,22 @@ class IRLSStepper(FigureWidget):
                                           style={"button_width": "120px"})
             row.append(self.method)
         self.readout = W.HTML(value="")
-        super().__init__([W.HBox(row)], figsize=figsize, dpi=dpi, below=[self.readout])
+        super().__init__([W.HBox(row, layout=W.Layout(flex_flow="row wrap"))],
+                         figsize=figsize, dpi=dpi, below=[self.readout],
+                         default_figsize=STEPPER_FIGSIZE)
+        self.setup_note = "\n".join(filter(None, [*notes, self.setup_note]))
 
-        gs = self.figure.add_gridspec(1, 3, width_ratios=[1.0, 1.0, 1.1], wspace=0.3,
-                                      left=0.055, right=0.99, bottom=0.15, top=0.89)
-        self.axes = {"path": self.figure.add_subplot(gs[0]),
-                     "convergence": self.figure.add_subplot(gs[1]),
-                     "wls": self.figure.add_subplot(gs[2])}
+        gs = self.figure.add_gridspec(2, 2, wspace=0.42, hspace=0.4, left=0.115,
+                                      right=0.985, bottom=0.085, top=0.93)
+        self.axes = {"path": self.figure.add_subplot(gs[0, 0]),
+                     "convergence": self.figure.add_subplot(gs[0, 1]),
+                     "wls": self.figure.add_subplot(gs[1, 0]),
+                     "key": self.figure.add_subplot(gs[1, 1])}
         self.surface = None
         if results.problem.p == 2:
             self.surface = P.likelihood_surface(results, others=[
                 r for lab, r in self.fits.items() if lab != first_label])
-        self._overlay: dict[str, Any] = {}
+        self.panels: dict[str, Any] = {}
         self._background = None
         self._draw_static()
         self.slider.observe(self._on_change, names="value")
@@ -281,76 +428,40 @@ class IRLSStepper(FigureWidget):
 
     # -- drawing --------------------------------------------------------------------------
     def _draw_static(self) -> None:
-        """Draw everything that does not depend on the iteration (once per method) and
-        create the animated artists that ``_draw`` moves."""
+        """Draw everything that does not depend on the iteration (once per method) with
+        the plotting functions, and keep the artists that ``_draw`` moves."""
         res = self.results
-        ax_a, ax_b, ax_c = self.axes["path"], self.axes["convergence"], self.axes["wls"]
-        for ax in (ax_a, ax_b, ax_c):
+        ax_a, ax_b, ax_c, ax_key = (self.axes[k] for k in ("path", "convergence", "wls",
+                                                             "key"))
+        for ax in (ax_a, ax_b, ax_c, ax_key):
             ax.clear()
-        P.coefficient_path(res, ax=ax_a, surface=self.surface, highlight=False)
-        P.convergence(res, ax=ax_b)
-        ax_a.set_title(f"(a) {ax_a.get_title()}", fontsize="medium")
-        ax_b.set_title(f"(b) {ax_b.get_title()}", fontsize="medium")
-        ov: dict[str, Any] = {}
-        if res.problem.p == 2:
-            (ov["point"],) = ax_a.plot([], [], "o", ms=13, mfc="none", mec="C3", mew=2.5)
-        else:
-            ov["point"] = ax_a.axvline(0, color="C3", lw=1.5, alpha=0.8)
-            (ov["beta_points"],) = ax_a.plot([], [], "o", ms=8, mfc="none", mec="C3", mew=2)
-        ov["start"] = ax_a.text(0.03, 0.97, P.START_TEXT, transform=ax_a.transAxes,
-                                va="top", ha="left", fontsize=9,
-                                bbox={"boxstyle": "round", "fc": "white", "ec": "0.7"})
-        ov["vline"] = ax_b.axvline(0, color="C3", lw=1.5, alpha=0.8)
-        (ov["dev"],) = ax_b.plot([], [], "o", ms=11, mfc="none", mec="C3", mew=2)
-        self._draw_wls_frame(res, ax_c, ov)
-        for artist in ov.values():
+        P.coefficient_path(res, ax=ax_a, surface=self.surface, highlight=False,
+                           legend=False)
+        P.convergence(res, ax=ax_b, legend=False)
+        ax_a.set_title(f"(a) {ax_a.get_title()}", fontsize=P.FONT_TITLE)
+        ax_b.set_title(f"(b) convergence: {res.n_iter} iterations", fontsize=P.FONT_TITLE)
+        path = P.coefficient_path_marker(res, ax_a)
+        conv = P.convergence_marker(res, ax_b)
+        wls = P.working_regression_panel(res, ax=ax_c, max_points=self.max_points,
+                                         fixed_limits=True, legend=False,
+                                         title_prefix="(c) WLS line: ")
+        P.key_panel(ax_key, [("(a) path", ax_a), ("(b) convergence", ax_b),
+                             ("(c) working regression", ax_c)])
+        if getattr(self, "header", None) is not None:
+            self.header.remove()
+        self.header = self.figure.text(0.01, 0.995, "", ha="left", va="top",
+                                       fontsize=P.FONT_TITLE, fontweight="bold",
+                                       gid="stepper-header")
+        self.panels = {"path": path, "convergence": conv, "wls": wls}
+        for artist in self._animated():
             artist.set_animated(True)
-        self._overlay = ov
         self._params = P.history_params(res)
-        self._dev = P.history_deviances(res)
         self._wls_cache: dict[int, P.WorkingRegression | None] = {}
         self._background = None
 
-    def _draw_wls_frame(self, res, ax, ov: dict[str, Any]) -> None:
-        """Panel (c) without data: fixed limits covering every stored iteration (so the
-        points visibly move from one iteration to the next), labels and legend."""
-        xs, zs, n = [], [], res.problem.n
-        for state in res.history:
-            if state.z is not None and state.eta is not None:
-                x = state.eta - res.problem.offset
-                xs += [float(np.min(x)), float(np.max(x))]
-                zs += [float(np.min(state.z)), float(np.max(state.z))]
-        shown = min(n, self.max_points) if self.max_points else n
-        ax.set_title("(c) working regression (WLS)", fontsize="medium")
-        ax.set_xlabel("η − offset  (= Xβ_k)"
-                      + (f";  {shown:,} of {n:,} points shown" if shown < n else ""))
-        ax.set_ylabel("working response z")
-        if xs:
-            lo, hi = min(min(xs), min(zs)), max(max(xs), max(zs))
-            xlo, xhi, zlo, zhi = min(xs), max(xs), min(zs), max(zs)
-            padx = 0.05 * (xhi - xlo) if xhi > xlo else 1.0
-            padz = 0.05 * (zhi - zlo) if zhi > zlo else 1.0
-            ax.set_xlim(xlo - padx, xhi + padx)
-            ax.set_ylim(zlo - padz, zhi + padz)
-            ax.plot([lo - padx, hi + padx], [lo - padx, hi + padx], "--", color="0.3",
-                    lw=1.0, label="z = η − offset", gid="wls-diagonal")
-        handles = [
-            Line2D([], [], marker="o", ls="none", color="C0", alpha=0.5,
-                   label="z_i (size ∝ W_i)"),
-            Line2D([], [], ls="--", color="0.3", label="z = η − offset"),
-            Line2D([], [], color="C3", lw=1.6, label="WLS line of z on η − offset"),
-        ]
-        ax.legend(handles=handles, loc="upper left", fontsize="small")
-        ov["points"] = ax.scatter(np.zeros(0), np.zeros(0), s=np.zeros(0), c="C0",
-                                  alpha=0.35, linewidths=0, gid="wls-points")
-        (ov["line"],) = ax.plot([], [], color="C3", lw=1.6, gid="wls-line")
-        ov["equation"] = ax.text(0.98, 0.03, "", transform=ax.transAxes, ha="right",
-                                 va="bottom", fontsize=8, color="C3", gid="wls-equation")
-        ov["iteration"] = ax.text(0.98, 0.97, "", transform=ax.transAxes, ha="right",
-                                  va="top", fontsize=10, fontweight="bold")
-        ov["missing"] = ax.text(0.5, 0.5, "", transform=ax.transAxes, ha="center",
-                                va="center", fontsize=9, gid="wls-missing",
-                                bbox={"boxstyle": "round", "fc": "white", "ec": "0.7"})
+    def _animated(self) -> list:
+        return [*self.panels["path"].artists, *self.panels["convergence"].artists,
+                *self.panels["wls"].animated, self.header]
 
     def _wls(self, k: int) -> P.WorkingRegression | None:
         if k not in self._wls_cache:
@@ -364,43 +475,17 @@ class IRLSStepper(FigureWidget):
         k = int(self.slider.value)
         if not 0 <= k <= K:
             raise ValueError(f"iteration {k} is outside 0..{K}")
-        ov = self._overlay
-        beta = self._params[k]
-        has_beta = bool(np.isfinite(beta).all())
-        if res.problem.p == 2:
-            ov["point"].set_data(beta[:1] if has_beta else [], beta[1:] if has_beta else [])
-        else:
-            ov["point"].set_xdata([k, k])
-            ov["beta_points"].set_data(np.full(len(beta), k) if has_beta else [],
-                                       beta if has_beta else [])
-        ov["start"].set_visible(not has_beta)
-        ov["vline"].set_xdata([k, k])
-        ov["dev"].set_data([k], [self._dev[k]] if self._dev[k] > 0 else [np.nan])
-
+        self.panels["path"].update(k)
+        self.panels["convergence"].update(k)
         data = self._wls(k)
-        ov["iteration"].set_text(f"iteration {k}")
+        self.panels["wls"].update(data, k)
+        self.header.set_text(f"iteration {k} of {K}  ·  {self.current}")
         notes = []
         if data is None:
-            ov["points"].set_offsets(np.zeros((0, 2)))
-            ov["points"].set_sizes(np.zeros(0))
-            ov["line"].set_data([], [])
-            ov["equation"].set_text("")
-            ov["missing"].set_text(P.NO_VECTORS_TEXT.format(k=k))
-            ov["missing"].set_visible(True)
             notes.append(f"Iteration {k}: the history holds no working vectors (eta, mu, "
                          f"z, w) here, so panel (c) is empty; refit with keep_vectors=True "
                          f"to see every iteration.")
-        else:
-            idx = data.shown
-            ov["points"].set_offsets(np.column_stack([data.x[idx], data.z[idx]]))
-            ov["points"].set_sizes(data.sizes())
-            grid = np.array(self.axes["wls"].get_xlim())
-            ov["line"].set_data(grid, data.intercept + data.slope * grid)
-            ov["equation"].set_text(data.label())
-            ov["missing"].set_visible(False)
         self.readout.value = self._readout(res, k)
-        if self.setup_note:
-            notes.append(self.setup_note)
         return "\n".join(notes)
 
     def render(self, note: str = "") -> None:
@@ -411,14 +496,15 @@ class IRLSStepper(FigureWidget):
             self._background = canvas.copy_from_bbox(self.figure.bbox)
         else:
             canvas.restore_region(self._background)
-        for artist in self._overlay.values():
+        for artist in self._animated():
             if artist.get_visible():
-                artist.axes.draw_artist(artist)
+                self.figure.draw_artist(artist)
         width, height = canvas.get_width_height(physical=True)
         image = PILImage.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw",
                                     "RGBA", 0, 1)
         buf = io.BytesIO()
-        image.save(buf, format="png", compress_level=1)
+        dpi = round(float(self.figure.dpi))
+        image.convert("RGB").save(buf, format="png", compress_level=1, dpi=(dpi, dpi))
         self._publish_png(buf.getvalue(), note)
 
     def _readout(self, res, k: int) -> str:
@@ -435,7 +521,7 @@ class IRLSStepper(FigureWidget):
         rows.append(("deviance D", _fmt(state.deviance, 10)))
         if k > 0:
             prev = res.history[k - 1].deviance
-            rows.append(("|D_k − D_{k−1}|", _fmt(abs(state.deviance - prev), 3)))
+            rows.append(("|D_k − D_k−1|", _fmt(abs(state.deviance - prev), 3)))
             rows.append(("step size", _fmt(state.step_size, 3)))
         rows.append(("log-likelihood ℓ", _fmt(state.llf, 10)))
         if k == K:
@@ -447,8 +533,7 @@ class IRLSStepper(FigureWidget):
         try:
             label = change["new"]
             if label not in self.fits:
-                self.show_message(f"{label}: no fit is available for this method. "
-                                  f"{self.setup_note}")
+                self.show_message(f"{label}: no fit is available for this method.")
                 return
             self.current = label
             K = self.results.n_iter
@@ -473,36 +558,53 @@ class IRLSStepper(FigureWidget):
 
 
 def irls_stepper(results, compare=None, *, max_points: int = 2000,
-                 figsize: tuple[float, float] = (13.0, 3.9), dpi: float = 72,
-                 interval: int = 900) -> IRLSStepper:
+                 figsize: tuple[float, float] = STEPPER_FIGSIZE, dpi: float = DEFAULT_DPI,
+                 interval: int = 900) -> IRLSStepper | MessageWidget:
     r"""Step through a fitted model's iterations, from the stored ``results.history``.
 
-    Controls: a ``Play`` button linked to ``IntSlider(description="iteration")`` (0 to
-    ``n_iter``), and, when the link is not canonical, ``ToggleButtons(description=
-    "method")`` switching between Fisher scoring (expected information; what
-    ``gt.fit`` does by default) and Newton-Raphson (observed information).  The other
-    method's fit is computed once, when the widget is built (or passed as ``compare``);
-    for a canonical link both are the same algorithm (equation 13.15), so no switch.
+    ``results`` is what ``gt.fit`` / ``gt.glm`` return; a ``gt.GLMProblem`` is fitted
+    here first (Fisher scoring, with a note saying so).  Anything else, or a problem
+    that cannot be fitted, gives a ``MessageWidget`` that says why (never an exception).
 
-    Panels for iteration k:
+    Controls: a ``Play`` button linked to ``IntSlider(description="iteration")`` (0 to
+    ``n_iter``), and, when the link is not canonical or a comparison is given,
+    ``ToggleButtons(description="method")`` switching between Fisher scoring (expected
+    information; what ``gt.fit`` does by default) and Newton-Raphson (observed
+    information).  The other method's fit is computed once, when the widget is built:
+    ``compare`` is a fit of the same problem, or ``"newton"`` / ``"irls"`` to fit that
+    method here; for a canonical link both are the same algorithm (equation 13.15), so
+    without ``compare`` there is no switch.  An unusable ``compare`` is ignored with a
+    note under the figure.
+
+    Panels for iteration k (a 7 x 6.6 inch figure at 100 dpi, 700 px wide, so that it
+    stays legible in a notebook column at 1024 px with JupyterLab's sidebar open):
 
     (a) the coefficient path beta_0, beta_1, ... with beta_k circled; with two
         coefficients over contours of ell(beta-hat) - ell(beta), computed once;
     (b) deviance D_k and |D_k - D_{k-1}| on a log scale: quadratic convergence makes
         the second curve plunge;
-    (c) the weighted least squares problem of this iteration: z = eta - offset +
-        (y - mu) g'(mu) against eta - offset, size proportional to W = w / (v g'^2);
+    (c) the weighted least squares problem of this iteration: z = x'beta_k +
+        (y - mu) g'(mu) against x'beta_k = eta - offset, point area proportional to
+        W = w / (v g'^2), with the WLS line and the diagonal;
+    the key (lower right) names every line and the contour levels of (a); and
     (d) below the figure, a table of beta_k, D_k, |Delta D|, the step size and ell_k.
 
     Iteration 0 of a fit that starts from the data has no coefficients ("start: mean
     from the data"): no point in (a).  Iterations whose vectors were not kept (n >
     20,000) show a note instead of panel (c).  ``max_points`` caps the points drawn in
     (c) (a fixed random subset; the fitted line uses all points), which keeps a redraw
-    fast for large n.  Attributes: ``slider``, ``play``, ``method`` (None without a
-    switch), ``readout``, ``figure``, ``axes``, ``output``, ``fits``, ``n_draws``.
+    fast for large n.  An impossible ``figsize`` or ``dpi`` is replaced by the default
+    with a note.  Attributes: ``slider``, ``play``, ``method`` (None without a switch),
+    ``readout``, ``figure``, ``axes``, ``panels``, ``output``, ``fits``, ``message``,
+    ``n_draws``.
     """
-    return IRLSStepper(results, compare, max_points=max_points, figsize=figsize, dpi=dpi,
-                       interval=interval)
+    try:
+        return IRLSStepper(results, compare, max_points=max_points, figsize=figsize,
+                           dpi=dpi, interval=interval)
+    except Exception as exc:  # widgets never raise into the notebook
+        text = str(exc) if isinstance(exc, ValueError) else (
+            f"irls_stepper could not be built ({type(exc).__name__}: {exc})")
+        return MessageWidget(text)
 
 
 # ======================================================================================
@@ -539,15 +641,30 @@ def _set_slider(slider: W.Widget, lo: float, hi: float, step: float, value: floa
     slider.max = hi
 
 
+def _tweedie_power_note(power: float, drawn: float) -> str:
+    same = {0.0: "Gaussian", 1.0: "Poisson", 2.0: "Gamma", 3.0: "InverseGaussian"}
+    hint = (f"; p = {power:g} is the {same[float(power)]} family: choose it in the family menu"
+            if float(power) in same else "")
+    return (f"Tweedie(power={power:g}) cannot be drawn here: this panel draws the compound "
+            f"Poisson-gamma members, 1 < p < 2{hint}. Drawn: p = {drawn:g}.")
+
+
 class FamilyExplorer(FigureWidget):
     """Density / mass function of a linear exponential family (see ``family_explorer``)."""
 
     def __init__(self, family: str | F.Family = "Poisson", *, n_sample: int = 4000,
-                 seed: int = 0, figsize: tuple[float, float] = (8.0, 4.2), dpi: float = 72):
-        fam0 = P.make_family(family)
+                 seed: int = 0, figsize: tuple[float, float] = EXPLORER_FIGSIZE,
+                 dpi: float = DEFAULT_DPI):
+        request = []
+        try:
+            fam0 = P.make_family(family)
+            if fam0.name not in _FAMILY_SETUP:
+                raise ValueError(f"family: must be one of {', '.join(P.FAMILY_NAMES)}, "
+                                 f"got {family!r}")
+        except ValueError as exc:
+            fam0 = F.Poisson()
+            request.append(f"{exc}; showing the Poisson family instead.")
         name = fam0.name
-        if name not in _FAMILY_SETUP:
-            raise ValueError(f"family: must be one of {', '.join(P.FAMILY_NAMES)}")
         self.n_sample, self.seed = n_sample, seed
         style = {"description_width": "60px"}
         self.family = W.Dropdown(options=list(P.FAMILY_NAMES), value=name,
@@ -560,18 +677,27 @@ class FamilyExplorer(FigureWidget):
                                  readout_format=".3g")
         self.trials = W.IntSlider(value=10, min=1, max=50, description="trials",
                                   continuous_update=False, style=style)
-        alpha0 = fam0.alpha if isinstance(fam0, F.NegativeBinomial) else 0.5
-        self.alpha = W.FloatSlider(value=alpha0, min=0.05, max=3.0, step=0.05,
-                                   description="alpha", continuous_update=False, style=style)
-        power0 = fam0.power if isinstance(fam0, F.Tweedie) and 1 < fam0.power < 2 else 1.5
-        self.power = W.FloatSlider(value=power0, min=1.0, max=2.0, step=0.05,
+        self.alpha = W.FloatSlider(value=0.5, min=0.05, max=3.0, step=0.05,
+                                   description="alpha", continuous_update=False, style=style,
+                                   readout_format=".3g")
+        if isinstance(fam0, F.NegativeBinomial):
+            _widen(self.alpha, float(fam0.alpha))  # alpha = 10 is drawn as 10, not 3
+        self.power = W.FloatSlider(value=1.5, min=1.0, max=2.0, step=0.05,
                                    description="p", continuous_update=False, style=style)
+        if isinstance(fam0, F.Tweedie):
+            if 1 < fam0.power < 2:
+                self.power.value = float(fam0.power)
+            else:
+                request.append(_tweedie_power_note(fam0.power, self.power.value))
+        self.request_note = "\n".join(request)
         self.note = W.HTML(value="")
         self.readout = W.HTML(value="")
         controls = [self.family, W.HBox([self.mean, self.theta]),
                     W.HBox([self.phi, self.trials, self.alpha, self.power]), self.note]
         super().__init__(controls, figsize=figsize, dpi=dpi, below=[self.readout])
         self._configure(name)
+        for control in (self.family, self.power):  # the request note is about these two
+            control.observe(self._forget_request, names="value")
         self._observe_values([self.mean, self.phi, self.trials, self.alpha, self.power])
         self.theta.observe(self._on_theta, names="value")
         self.family.observe(self._on_family, names="value")
@@ -595,6 +721,9 @@ class FamilyExplorer(FigureWidget):
                                if name in _FIXED_PHI_NOTE else "")
         finally:
             self._suspended -= 1
+
+    def _forget_request(self, change: dict) -> None:
+        self.request_note = ""
 
     def _on_family(self, change: dict) -> None:
         try:
@@ -652,7 +781,7 @@ class FamilyExplorer(FigureWidget):
         P.family_panel(fam, mean, phi, trials=trials, ax=ax, n_sample=self.n_sample,
                        seed=self.seed)
         self.readout.value = self._readout(fam, mean, phi, trials)
-        return ""
+        return self.request_note
 
     def _readout(self, fam: F.Family, mean: float, phi: float, trials: int) -> str:
         if isinstance(fam, F.Tweedie):
@@ -677,8 +806,8 @@ class FamilyExplorer(FigureWidget):
 
 
 def family_explorer(family: str | F.Family = "Poisson", *, n_sample: int = 4000,
-                    seed: int = 0, figsize: tuple[float, float] = (8.0, 4.2),
-                    dpi: float = 72) -> FamilyExplorer:
+                    seed: int = 0, figsize: tuple[float, float] = EXPLORER_FIGSIZE,
+                    dpi: float = DEFAULT_DPI) -> FamilyExplorer | MessageWidget:
     r"""Explore one member of the linear exponential family at a time.
 
     ``Dropdown(description="family")`` over Gaussian, Binomial, Poisson, Gamma,
@@ -693,8 +822,18 @@ def family_explorer(family: str | F.Family = "Poisson", *, n_sample: int = 4000,
     (Poisson, negative binomial; binomial with phi = 1/n) the phi slider is disabled and
     a note says so.  Invalid values (a binomial mean of 0 or 1, phi = 0, ...) show a
     message instead of a figure.
+
+    A requested value is never clamped silently: a negative binomial's alpha widens the
+    alpha slider to hold it; a Tweedie power outside 1 < p < 2 (which this panel cannot
+    draw) and an unknown family are replaced by a default, and a note under the figure
+    says what was asked for and what is drawn (until the family or p is changed).
     """
-    return FamilyExplorer(family, n_sample=n_sample, seed=seed, figsize=figsize, dpi=dpi)
+    try:
+        return FamilyExplorer(family, n_sample=n_sample, seed=seed, figsize=figsize,
+                              dpi=dpi)
+    except Exception as exc:  # widgets never raise into the notebook
+        return MessageWidget(f"family_explorer could not be built "
+                             f"({type(exc).__name__}: {exc})")
 
 
 # ======================================================================================
@@ -703,17 +842,26 @@ def family_explorer(family: str | F.Family = "Poisson", *, n_sample: int = 4000,
 class LinkExplorer(FigureWidget):
     """Inverse links and d mu / d eta (see ``link_explorer``)."""
 
-    def __init__(self, *, eta: float = 0.5, figsize: tuple[float, float] = (7.5, 4.2),
-                 dpi: float = 72):
-        self.eta = W.FloatSlider(value=eta, min=-5.0, max=5.0, step=0.1, description="eta",
+    def __init__(self, *, eta: float = 0.5, figsize: tuple[float, float] = EXPLORER_FIGSIZE,
+                 dpi: float = DEFAULT_DPI):
+        eta, self.request_note = _number("eta", eta, 0.5)
+        self.eta = W.FloatSlider(value=0.0, min=-5.0, max=5.0, step=0.1, description="eta",
                                  continuous_update=True)
+        if abs(eta) > 5.0:  # widen symmetrically: eta = 8 is drawn at 8, not clamped to 5
+            top = float(np.ceil(abs(eta)) + 1.0)
+            self.eta.max, self.eta.min = top, -top
+        self.eta.value = eta
         self.more = W.Checkbox(value=False, description="also log and identity",
                                indent=False)
         self.readout = W.HTML(value="")
         super().__init__([W.HBox([self.eta, self.more])], figsize=figsize, dpi=dpi,
                          below=[self.readout])
+        self.eta.observe(self._forget_request, names="value")
         self._observe_values([self.eta, self.more])
         self.redraw()
+
+    def _forget_request(self, change: dict) -> None:
+        self.request_note = ""
 
     def links(self) -> list[str]:
         base = ["logit", "probit", "cloglog"]
@@ -724,7 +872,7 @@ class LinkExplorer(FigureWidget):
         if not np.isfinite(eta):
             raise ValueError(f"eta: must be finite, got {eta}")
         ax = self._single_axes()
-        P.links_panel(eta, self.links(), ax=ax)
+        P.links_panel(eta, self.links(), ax=ax, eta_range=(self.eta.min, self.eta.max))
         rows = []
         notes = []
         with np.errstate(all="ignore"):
@@ -736,20 +884,24 @@ class LinkExplorer(FigureWidget):
                 if not 0 <= mu <= 1:
                     notes.append(f"{name}: μ = {mu:.3g} at η = {eta:g} is not a probability")
         self.readout.value = _html_table(rows, title=f"at η = {eta:g}")
-        return "\n".join(notes)
+        return "\n".join(filter(None, [*notes, self.request_note]))
 
     def __repr__(self) -> str:
         return "<glmteach LinkExplorer>"
 
 
-def link_explorer(*, eta: float = 0.5, figsize: tuple[float, float] = (7.5, 4.2),
-                  dpi: float = 72) -> LinkExplorer:
+def link_explorer(*, eta: float = 0.5, figsize: tuple[float, float] = EXPLORER_FIGSIZE,
+                  dpi: float = DEFAULT_DPI) -> LinkExplorer | MessageWidget:
     r"""Inverse links mu = g^{-1}(eta) for a binary response (``plotting.links_panel``):
     logit, probit and complementary log-log, optionally log and identity (drawn only
     where they give a probability).  The ``eta`` slider marks the point on each curve
     with its tangent of slope d mu / d eta, and the table lists mu and d mu / d eta (the
-    logit's is mu (1 - mu), largest, 1/4, at eta = 0)."""
-    return LinkExplorer(eta=eta, figsize=figsize, dpi=dpi)
+    logit's is mu (1 - mu), largest, 1/4, at eta = 0).  A requested ``eta`` beyond
+    +/-5 widens the slider and the figure to hold it (never a silent clamp)."""
+    try:
+        return LinkExplorer(eta=eta, figsize=figsize, dpi=dpi)
+    except Exception as exc:  # widgets never raise into the notebook
+        return MessageWidget(f"link_explorer could not be built ({type(exc).__name__}: {exc})")
 
 
 # ======================================================================================
@@ -763,15 +915,26 @@ class TweedieExplorer(FigureWidget):
 
     def __init__(self, *, mu: float = 2.0, phi: float = 1.5, power: float = 1.4,
                  n_sample: int = 4000, seed: int = 0,
-                 figsize: tuple[float, float] = (8.0, 4.2), dpi: float = 72):
+                 figsize: tuple[float, float] = EXPLORER_FIGSIZE, dpi: float = DEFAULT_DPI):
         self.n_sample, self.seed = n_sample, seed
         self.parametrisation = W.ToggleButtons(
             options=[self.MEAN_PARAMS, self.CLAIM_PARAMS], value=self.MEAN_PARAMS,
             description="parameters")
         kw = {"continuous_update": False, "readout_format": ".3g"}
-        self.mu = W.FloatSlider(value=mu, min=0.0, max=10.0, step=0.05, description="mu", **kw)
-        self.phi = W.FloatSlider(value=phi, min=0.0, max=5.0, step=0.05, description="phi",
+        mu, mu_note = _number("mu", mu, 2.0)
+        phi, phi_note = _number("phi", phi, 1.5)
+        power, p_note = _number("power", power, 1.4)
+        if not p_note and not 1 < power < 2:
+            p_note = (f"power={power:g} cannot be drawn: the compound Poisson-gamma Tweedie "
+                      f"needs 1 < p < 2. Drawn: p = 1.4.")
+            power = 1.4
+        self.request_note = "\n".join(filter(None, [mu_note, phi_note, p_note]))
+        self.mu = W.FloatSlider(value=2.0, min=0.0, max=10.0, step=0.05, description="mu",
+                                **kw)
+        self.phi = W.FloatSlider(value=1.5, min=0.0, max=5.0, step=0.05, description="phi",
                                  **kw)
+        _widen(self.mu, mu)  # mu = 50 is drawn at 50, not clamped to 10
+        _widen(self.phi, phi)
         self.p = W.FloatSlider(value=power, min=1.0, max=2.0, step=0.01, description="p", **kw)
         self.lam = W.FloatSlider(min=0.0, max=10.0, step=0.05, description="lambda", **kw)
         self.alpha = W.FloatSlider(min=0.0, max=10.0, step=0.05, description="alpha", **kw)
@@ -783,9 +946,15 @@ class TweedieExplorer(FigureWidget):
         super().__init__([self.parametrisation, self.mean_box, self.claim_box],
                          figsize=figsize, dpi=dpi, below=[self.readout])
         self._sync_claims()
+        for control in (self.mu, self.phi, self.p, self.parametrisation):
+            control.observe(self._forget_request, names="value")
         self._observe_values([self.mu, self.phi, self.p, self.lam, self.alpha, self.gamma])
         self.parametrisation.observe(self._on_param, names="value")
         self.redraw()
+
+    def _forget_request(self, change: dict) -> None:
+        if not self._suspended:
+            self.request_note = ""
 
     def _sync_claims(self) -> None:
         """Set (lambda, alpha, gamma) from (mu, phi, p) where these are valid."""
@@ -852,7 +1021,7 @@ class TweedieExplorer(FigureWidget):
                 ("E y = λ α / γ", _fmt(lam * alpha / gamma)),
                 ("Var y = φ μ^p", _fmt(phi * mu**p))]
         self.readout.value = _html_table(rows, title="Poisson(λ) sum of gamma(α, rate γ)")
-        return ""
+        return self.request_note
 
     def __repr__(self) -> str:
         return "<glmteach TweedieExplorer>"
@@ -860,8 +1029,8 @@ class TweedieExplorer(FigureWidget):
 
 def tweedie_explorer(*, mu: float = 2.0, phi: float = 1.5, power: float = 1.4,
                      n_sample: int = 4000, seed: int = 0,
-                     figsize: tuple[float, float] = (8.0, 4.2),
-                     dpi: float = 72) -> TweedieExplorer:
+                     figsize: tuple[float, float] = EXPLORER_FIGSIZE,
+                     dpi: float = DEFAULT_DPI) -> TweedieExplorer | MessageWidget:
     r"""The Tweedie distribution with 1 < p < 2 (section 13.6), ``plotting.tweedie_panel``.
 
     Sliders ``mu``, ``phi``, ``p``; the ``parameters`` toggle switches to the claims view
@@ -870,9 +1039,16 @@ def tweedie_explorer(*, mu: float = 2.0, phi: float = 1.5, power: float = 1.4,
     1/gamma = phi (p-1) mu^{p-1}.  Shows P(Y = 0) = e^{-lambda}, the density on y > 0
     from ``Tweedie.loglike_obs`` and a fixed-seed simulated sample (``Tweedie.sample``).
     Invalid values (p = 1 or 2 at the slider ends, phi = 0, ...) show a message.
+    Requested values are never clamped silently: ``mu`` and ``phi`` beyond the sliders'
+    ends widen them; a ``power`` outside 1 < p < 2 is drawn at p = 1.4 with a note
+    saying so.
     """
-    return TweedieExplorer(mu=mu, phi=phi, power=power, n_sample=n_sample, seed=seed,
-                           figsize=figsize, dpi=dpi)
+    try:
+        return TweedieExplorer(mu=mu, phi=phi, power=power, n_sample=n_sample, seed=seed,
+                               figsize=figsize, dpi=dpi)
+    except Exception as exc:  # widgets never raise into the notebook
+        return MessageWidget(f"tweedie_explorer could not be built "
+                             f"({type(exc).__name__}: {exc})")
 
 
 # ======================================================================================
@@ -882,7 +1058,7 @@ class Explorer(FigureWidget):
     """``draw(ax, **values)`` with controls (see ``explore``)."""
 
     def __init__(self, draw: Callable[..., Any], controls: dict[str, Any], *,
-                 figsize: tuple[float, float] = (6.5, 4.0), dpi: float = 72):
+                 figsize: tuple[float, float] = (6.5, 4.0), dpi: float = DEFAULT_DPI):
         if not callable(draw):
             raise TypeError(f"draw: must be a function draw(ax, **values), got {draw!r}")
         self.draw_function = draw
@@ -927,7 +1103,7 @@ def _make_control(name: str, spec: Any) -> W.ValueWidget:
 
 
 def explore(draw: Callable[..., Any], *, figsize: tuple[float, float] = (6.5, 4.0),
-            dpi: float = 72, **controls: Any) -> Explorer:
+            dpi: float = DEFAULT_DPI, **controls: Any) -> Explorer:
     r"""Build a safe interactive figure: ``draw(ax, **values)`` draws on a fresh Axes
     every time a control changes.
 

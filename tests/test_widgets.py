@@ -86,7 +86,8 @@ def test_stepper_structure(poisson2):
     assert (st.slider.min, st.slider.max, st.slider.value) == (0, poisson2.n_iter, 0)
     assert isinstance(st.play, W.Play) and st.play.max == poisson2.n_iter
     assert st.method is None  # canonical link: Fisher scoring is Newton-Raphson
-    assert len(st.figure.axes) == 3
+    assert len(st.figure.axes) == 4  # (a), (b), (c) and the key
+    assert set(st.panels) == {"path", "convergence", "wls"}
     assert st.n_draws == 1
     assert _png(st).startswith(PNG_MAGIC)
     assert "IRLSStepper" in repr(st) and len(repr(st)) < 110
@@ -95,8 +96,9 @@ def test_stepper_structure(poisson2):
 def test_stepper_iteration_zero_is_the_start(poisson2):
     st = gw.irls_stepper(poisson2)
     assert "start: mean from the data" in st.readout.value
-    assert st._overlay["start"].get_visible()
-    assert len(st._overlay["point"].get_xdata()) == 0  # no coefficients, no point
+    path = st.panels["path"]
+    assert path.start_note.get_visible()
+    assert len(path.point.get_xdata()) == 0  # no coefficients, no point
 
 
 def test_stepper_slider_redraws_every_panel(poisson2):
@@ -107,16 +109,16 @@ def test_stepper_slider_redraws_every_panel(poisson2):
     assert st.n_draws == draws + 1
     assert _png(st) != before
     state = poisson2.history[2]
-    ov = st._overlay
+    path, conv, wls = (st.panels[k] for k in ("path", "convergence", "wls"))
     # (a) the current point is beta_2
-    np.testing.assert_allclose([ov["point"].get_xdata()[0], ov["point"].get_ydata()[0]],
+    np.testing.assert_allclose([path.point.get_xdata()[0], path.point.get_ydata()[0]],
                                state.params)
-    assert not ov["start"].get_visible()
+    assert not path.start_note.get_visible()
     # (b) the marker sits on D_2
-    np.testing.assert_allclose(ov["vline"].get_xdata(), [2, 2])
-    assert ov["dev"].get_ydata()[0] == pytest.approx(state.deviance)
+    np.testing.assert_allclose(conv.vline.get_xdata(), [2, 2])
+    assert conv.point.get_ydata()[0] == pytest.approx(state.deviance)
     # (c) the points are (eta - offset, z) of iteration 2
-    offsets = ov["points"].get_offsets()
+    offsets = wls.points.get_offsets()
     np.testing.assert_allclose(offsets[:, 0], state.eta - poisson2.problem.offset)
     np.testing.assert_allclose(offsets[:, 1], state.z)
     # (d) the table shows beta_2 and D_2
@@ -164,13 +166,13 @@ def test_stepper_does_not_refit(poisson2, monkeypatch):
 def test_stepper_many_coefficients(binomial4):
     st = gw.irls_stepper(binomial4)
     st.slider.value = 2
-    ov = st._overlay
-    np.testing.assert_allclose(ov["point"].get_xdata(), [2, 2])
-    np.testing.assert_allclose(ov["beta_points"].get_ydata(), binomial4.history[2].params)
+    path = st.panels["path"]
+    np.testing.assert_allclose(path.vline.get_xdata(), [2, 2])
+    np.testing.assert_allclose(path.point.get_ydata(), binomial4.history[2].params)
     assert len(st.axes["path"].get_lines()) >= 4  # one line per coefficient
     st.slider.value = 0
-    assert len(ov["beta_points"].get_xdata()) == 0
-    assert ov["start"].get_visible()
+    assert len(path.point.get_xdata()) == 0
+    assert path.start_note.get_visible()
 
 
 def test_stepper_method_switch_for_non_canonical_link(gamma_log):
@@ -187,9 +189,9 @@ def test_stepper_method_switch_for_non_canonical_link(gamma_log):
     assert st.results.method == "newton"
     assert st.slider.max == newton.n_iter
     assert "Newton-Raphson" in st.readout.value
-    np.testing.assert_allclose(
-        [st._overlay["point"].get_xdata()[0], st._overlay["point"].get_ydata()[0]],
-        newton.history[st.slider.value].params)
+    point = st.panels["path"].point
+    np.testing.assert_allclose([point.get_xdata()[0], point.get_ydata()[0]],
+                               newton.history[st.slider.value].params)
     assert _png(st) != fisher_png
     # the two methods took different first steps from the same start
     assert not np.allclose(newton.history[1].params, gamma_log.history[1].params)
@@ -228,10 +230,10 @@ def test_stepper_iteration_without_vectors_shows_message(big_poisson):
     assert "no working vectors" in st.message
     assert "no working vectors" in _texts(st)
     assert _png(st) is not None  # the other panels are still drawn
-    assert st._overlay["missing"].get_visible()
+    assert st.panels["wls"].missing.get_visible()
     st.slider.value = big_poisson.n_iter
     assert st.message == ""
-    assert st._overlay["points"].get_offsets().shape == (500, 2)
+    assert st.panels["wls"].points.get_offsets().shape == (500, 2)
 
 
 def test_stepper_errors_become_messages(poisson2, monkeypatch):
@@ -331,7 +333,7 @@ def test_family_explorer_binomial_trials():
     fe.trials.value = 4
     assert fe.trials.layout.display is None and fe.alpha.layout.display == "none"
     ax = fe.figure.axes[0]
-    stems = [ln for ln in ax.get_lines() if ln.get_label().startswith("P(Y = y)")][0]
+    stems = [ln for ln in ax.get_lines() if ln.get_label().startswith("$P(Y = y)$")][0]
     np.testing.assert_allclose(stems.get_xdata(), np.arange(5) / 4)
     assert "n = 4" in ax.get_title()
 
@@ -362,8 +364,6 @@ def test_family_explorer_accepts_family_instances():
     assert "α = 2" in fe.figure.axes[0].get_title()
     fe.alpha.value = 0.5
     assert "α = 0.5" in fe.figure.axes[0].get_title()
-    with pytest.raises(ValueError, match="family"):
-        gw.family_explorer("Weibull")
 
 
 # ======================================================================================
@@ -406,7 +406,7 @@ def test_tweedie_explorer_sliders_and_readout():
     assert _png(te) != before
     lam2, _, _ = gp.tweedie_poisson_gamma(te.mu.value, te.phi.value, 1.8)
     mass = [ln for ln in te.figure.axes[0].get_lines()
-            if ln.get_label().startswith("P(Y = 0)")][0]
+            if ln.get_label().startswith("$P(Y = 0)")][0]
     assert mass.get_ydata()[0] == pytest.approx(np.exp(-lam2))
 
 
@@ -422,7 +422,7 @@ def test_tweedie_explorer_claims_parametrisation():
     mu, phi, p = te.values()
     assert gp.tweedie_poisson_gamma(mu, phi, p)[0] == pytest.approx(1.0)
     mass = [ln for ln in te.figure.axes[0].get_lines()
-            if ln.get_label().startswith("P(Y = 0)")][0]
+            if ln.get_label().startswith("$P(Y = 0)")][0]
     assert mass.get_ydata()[0] == pytest.approx(np.exp(-1.0))
     te.parametrisation.value = te.MEAN_PARAMS
     assert te.mu.value == pytest.approx(mu, abs=0.03)
@@ -500,3 +500,168 @@ def test_explore_rejects_bad_specs():
         gw.explore(lambda ax, z: None, z=object())
     with pytest.raises(TypeError, match="draw"):
         gw.explore("not a function", a=(0, 1))
+
+
+# ======================================================================================
+# The stepper draws panel (c) right, legibly, without a gap (issue 11)
+# ======================================================================================
+def _by_gid(ax, gid):
+    return [a for a in ax.get_children() if a.get_gid() == gid]
+
+
+@pytest.mark.parametrize("fixture", ["poisson2", "gamma_log"])
+def test_stepper_wls_line_is_the_weighted_least_squares_fit(fixture, request):
+    """The line in panel (c) is the WLS fit of z on x'beta_k, computed here on its own."""
+    res = request.getfixturevalue(fixture)
+    st = gw.irls_stepper(res)
+    (line,) = _by_gid(st.axes["wls"], "wls-line")
+    for k in range(res.n_iter + 1):
+        st.slider.value = k
+        state = res.history[k]
+        x = state.eta - res.problem.offset
+        slope, icpt = np.polyfit(x, state.z, 1, w=np.sqrt(state.w))
+        xs, ys = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
+        assert len(xs) == 2 and xs[1] > xs[0]
+        np.testing.assert_allclose(ys, icpt + slope * xs, rtol=1e-7, atol=1e-8)
+        assert f"{slope:.4f}" in st.axes["wls"].get_title()
+
+
+def _png_size_and_dpi(widget):
+    from PIL import Image
+
+    image = Image.open(__import__("io").BytesIO(_png(widget)))
+    return image.size, image.info.get("dpi")
+
+
+def test_stepper_is_legible_in_a_700_px_column_and_leaves_no_gap(poisson2):
+    from matplotlib.text import Text
+
+    st = gw.irls_stepper(poisson2)
+    (width, height), dpi = _png_size_and_dpi(st)
+    assert width <= 720 and round(dpi[0]) >= 100 and st.figure.dpi >= 100
+    texts = [t for t in st.figure.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    assert min(t.get_fontsize() for t in texts) >= 9.0
+    # shown at its natural width in a 700 px column, the smallest text is >= 12 px
+    assert 9.0 * round(dpi[0]) / 72 * min(1.0, 700 / width) >= 12.0
+    # no fixed height: the output area shrinks with the image, no blank gap below it
+    assert st.output.layout.min_height is None and st.output.layout.height is None
+
+
+def test_explorers_draw_at_100_dpi_without_fixed_height():
+    for widget in (gw.family_explorer(), gw.link_explorer(), gw.tweedie_explorer(),
+                   gw.explore(lambda ax, a: ax.plot([0, a]), a=(1, 3))):
+        (width, _), _ = _png_size_and_dpi(widget)
+        assert widget.figure.dpi >= 100 and width <= 720
+        assert widget.output.layout.min_height is None
+
+
+# ======================================================================================
+# Issue 12, item 6: widget factories that raised
+# ======================================================================================
+def test_stepper_of_a_glm_problem_fits_it(poisson2):
+    problem = gt.GLMProblem(poisson2.problem.X, poisson2.problem.y, family=gt.Poisson())
+    st = gw.irls_stepper(problem)  # raised AttributeError 'GLMProblem' ... 'method'
+    assert isinstance(st, gw.IRLSStepper)
+    assert "GLMProblem" in st.message and "fitted here" in st.message
+    np.testing.assert_allclose(st.results.params, poisson2.params, rtol=1e-8)
+    assert st.slider.max == st.results.n_iter and _png(st) is not None
+
+
+@pytest.mark.parametrize("bad", [42, "results", None, np.zeros(3)])
+def test_stepper_of_something_else_shows_a_message(bad):
+    w = gw.irls_stepper(bad)  # must not raise
+    assert isinstance(w, gw.MessageWidget)
+    assert "gt.fit" in w.message and "GLMProblem" in w.message
+    assert _png(w) is None and "gt.fit" in _texts(w)
+
+
+def test_stepper_compare_newton_by_name(poisson2, gamma_log):
+    st = gw.irls_stepper(poisson2, compare="newton")  # raised AttributeError
+    assert st.fits["Newton-Raphson"].method == "newton"
+    assert isinstance(st.method, W.ToggleButtons) and not st.method.disabled
+    st.method.value = "Newton-Raphson"
+    assert st.results.method == "newton" and st.message == ""
+    np.testing.assert_allclose(st.results.params, poisson2.params, rtol=1e-8)
+    st2 = gw.irls_stepper(gamma_log, compare="irls")  # its own method: nothing to add
+    assert "nothing to compare" in st2.message
+    st3 = gw.irls_stepper(gamma_log, compare="bfgs")
+    assert "compare='bfgs' ignored" in st3.message
+    assert st3.fits["Newton-Raphson"].method == "newton"  # still the usual switch
+    st4 = gw.irls_stepper(gamma_log, compare=3.0)
+    assert "compare= ignored" in st4.message and "float" in st4.message
+
+
+@pytest.mark.parametrize("figsize", [(0, 0), (-3, 4), (1e6, 3), "big", (float("nan"), 4)])
+def test_stepper_impossible_figsize_gives_a_message(poisson2, figsize):
+    st = gw.irls_stepper(poisson2, figsize=figsize)  # (0, 0) raised LinAlgError
+    assert f"figsize={figsize!r} cannot be drawn" in st.message
+    (width, _), _ = _png_size_and_dpi(st)
+    assert width == round(gw.STEPPER_FIGSIZE[0] * gw.DEFAULT_DPI)  # drawn at the default
+    st.slider.value = 1
+    assert "figsize" in st.message  # the note stays with every redraw
+
+
+def test_stepper_impossible_dpi_gives_a_message(poisson2):
+    st = gw.irls_stepper(poisson2, dpi=0)
+    assert "dpi=0 cannot be drawn" in st.message and _png(st) is not None
+
+
+def test_explorers_impossible_figsize_draw_the_default_with_a_message():
+    for factory in (gw.family_explorer, gw.link_explorer, gw.tweedie_explorer):
+        w = factory(figsize=(0, 0))
+        assert "figsize=(0, 0) cannot be drawn" in w.message
+        assert _png(w) is not None  # the old explorers showed only an error
+
+
+def test_family_explorer_unknown_family_shows_a_message():
+    fe = gw.family_explorer("Weibull")  # raised ValueError
+    assert "Weibull" in fe.message and "Poisson" in fe.message
+    assert fe.family.value == "Poisson" and _png(fe) is not None
+    fe.family.value = "Gamma"
+    assert fe.message == ""
+
+
+# ======================================================================================
+# Issue 12, item 19: requested values are drawn, or a message says what was drawn
+# ======================================================================================
+def test_family_explorer_draws_the_requested_alpha():
+    fe = gw.family_explorer(gt.NegativeBinomial(alpha=10))  # drew alpha = 3
+    assert fe.alpha.value == pytest.approx(10.0) and fe.alpha.max >= 10
+    assert "α = 10" in fe.figure.axes[0].get_title()
+    assert fe.current_family().alpha == pytest.approx(10.0)
+    fe2 = gw.family_explorer(gt.NegativeBinomial(alpha=0.01))
+    assert fe2.alpha.value == pytest.approx(0.01)
+
+
+def test_family_explorer_says_which_tweedie_power_it_drew():
+    fe = gw.family_explorer(gt.Tweedie(power=3))  # drew p = 1.5 without a word
+    assert "Tweedie(power=3)" in fe.message and "Drawn: p = 1.5" in fe.message
+    assert "InverseGaussian" in fe.message
+    assert "p = 1.5" in fe.figure.axes[0].get_title()
+    fe.power.value = 1.7  # the user moved on: the note goes
+    assert fe.message == "" and "p = 1.7" in fe.figure.axes[0].get_title()
+
+
+def test_link_explorer_draws_the_requested_eta():
+    le = gw.link_explorer(eta=8)  # drew eta = 5
+    assert le.eta.value == pytest.approx(8.0) and le.eta.max >= 8 and le.eta.min <= -8
+    ax = le.figure.axes[0]
+    marks = [ln for ln in ax.get_lines() if ln.get_marker() == "o"]
+    assert marks and all(ln.get_xdata()[0] == pytest.approx(8.0) for ln in marks)
+    assert ax.get_xlim()[1] >= 8.0
+    assert "at η = 8" in le.readout.value
+    nan = gw.link_explorer(eta=float("nan"))
+    assert "not a finite number" in nan.message and nan.eta.value == pytest.approx(0.5)
+
+
+def test_tweedie_explorer_draws_the_requested_mean():
+    te = gw.tweedie_explorer(mu=50)  # drew mu = 10
+    assert te.mu.value == pytest.approx(50.0) and te.mu.max >= 50
+    mean = [ln for ln in te.figure.axes[0].get_lines()
+            if ln.get_label().startswith("mean")][0]
+    assert mean.get_xdata()[0] == pytest.approx(50.0)
+    te2 = gw.tweedie_explorer(phi=8.0)
+    assert te2.phi.value == pytest.approx(8.0)
+    te3 = gw.tweedie_explorer(power=3.0)  # cannot be drawn: a note says what was
+    assert "power=3 cannot be drawn" in te3.message and "Drawn: p = 1.4" in te3.message
+    assert te3.p.value == pytest.approx(1.4)
