@@ -40,7 +40,8 @@ def load_mildenhall():
 
 
 def load_insurance():
-    """Australian car insurance claims, the ``Insurance`` data of R's MASS package.
+    """Car insurance claims of one insurer in the third quarter of 1973, the
+    ``Insurance`` data of R's MASS package (its documentation names no country).
 
     64 rows: ``District`` (1-4, 4 = major cities), ``Group`` (car engine size: <1l,
     1-1.5l, 1.5-2l, >2l), ``Age`` (driver age: <25, 25-29, 30-35, >35), ``Holders``
