@@ -19,14 +19,15 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export JUPYTER_PLATFORM_DIRS := 1
 
 .NOTPARALLEL:
-.PHONY: help venv lab test lint unit nbval check-notebooks check-student student e2e notebooks clean
+.PHONY: help venv lab test lint unit nbval check-notebooks check-student student e2e notebooks book clean
 
 help:
 	@echo "make lab              open the chapter notebooks in JupyterLab"
-	@echo "make test             lint, unit tests, nbval, notebook reproducibility, browser tests"
+	@echo "make test             lint, unit tests, nbval, notebook reproducibility, book, browser tests"
 	@echo "make notebooks        re-execute every notebook in place and normalise it"
 	@echo "make check-notebooks  check committed notebooks equal a fresh 'make notebooks'"
-	@echo "make e2e              real-browser tests only (JupyterLab + Chromium)"
+	@echo "make e2e              real-browser tests only (JupyterLab + Chromium, and the book)"
+	@echo "make book             static HTML book of the notebooks in build/book/ (open index.html)"
 	@echo "make student          write the student edition (no solutions) to build/student/"
 
 # --- environment ------------------------------------------------------------------
@@ -37,7 +38,7 @@ LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 $(STAMP): pyproject.toml lab-settings/overrides.json
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --progress-bar off --upgrade pip
-	$(BIN)/python -m pip install --progress-bar off -e ".[test]"
+	$(BIN)/python -m pip install --progress-bar off -e ".[lab,test,book]"
 	install -D -m 644 lab-settings/overrides.json $(LAB_OVERRIDES)
 	@touch $@
 
@@ -55,6 +56,7 @@ test: $(STAMP)
 	@$(MAKE) --no-print-directory nbval
 	@$(MAKE) --no-print-directory check-notebooks
 	@$(MAKE) --no-print-directory check-student
+	@$(MAKE) --no-print-directory book
 	@$(MAKE) --no-print-directory e2e
 
 lint: $(STAMP)
@@ -82,6 +84,11 @@ e2e: $(STAMP)
 
 notebooks: $(STAMP)
 	$(BIN)/python tools/run_notebooks.py
+
+# The static book: every notebooks/*.ipynb from its stored outputs (nothing is executed),
+# Sphinx warnings are errors; tests/e2e/test_book.py reads it offline in Chromium.
+book: $(STAMP)
+	$(BIN)/python tools/build_book.py
 
 # The student edition: every notebook without its solution cells, exercise outputs
 # cleared.  check-student also runs each student notebook top to bottom.

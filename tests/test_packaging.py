@@ -1,5 +1,6 @@
-"""Packaging checks: pip and conda environments agree, the wheel carries the data sets,
-and ``import glmteach`` stays light."""
+"""Packaging checks: pip and conda environments agree, the extras fit their users, the
+wheel carries the data sets, ``import glmteach`` stays light, and the CI workflow runs the
+README's test command."""
 
 from __future__ import annotations
 
@@ -43,12 +44,23 @@ def _environment() -> dict:
     return yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
 
 
+# The extras environment.yml (the conda / Binder environment of readers) installs besides
+# the core dependencies.  The test and book tools stay out of it.
+CONDA_EXTRAS = ("lab",)
+
+
+def _names(lines) -> set[str]:
+    return {canonicalize_name(Requirement(line).name) for line in lines}
+
+
 def pip_requirements() -> dict[str, SpecifierSet]:
-    """Core dependencies + the ``test`` extra; requirements with an environment marker
-    (back-ports such as ``tomli`` for Python 3.10) are left out: conda resolves those
-    itself."""
+    """Core dependencies + the extras of ``CONDA_EXTRAS``; requirements with an
+    environment marker (back-ports such as ``tomli`` for Python 3.10) are left out: conda
+    resolves those itself."""
     project = _pyproject()["project"]
-    lines = list(project["dependencies"]) + list(project["optional-dependencies"]["test"])
+    lines = list(project["dependencies"])
+    for extra in CONDA_EXTRAS:
+        lines += list(project["optional-dependencies"][extra])
     reqs = {}
     for line in lines:
         req = Requirement(line)
@@ -95,12 +107,98 @@ def test_pip_and_conda_lower_bounds_agree():
 
 
 def test_core_dependencies_are_the_notebooks_stack():
-    core = {canonicalize_name(Requirement(r).name) for r in _pyproject()["project"]["dependencies"]}
+    core = _names(_pyproject()["project"]["dependencies"])
     needed = {
-        "numpy", "scipy", "pandas", "formulaic", "statsmodels",
-        "matplotlib", "ipywidgets", "jupyterlab",
+        "numpy", "scipy", "pandas", "formulaic", "statsmodels", "matplotlib", "ipywidgets",
     }  # fmt: skip
     assert needed <= core, f"missing core dependencies: {sorted(needed - core)}"
+
+
+def test_plain_install_pulls_in_no_lab_test_or_book_tools():
+    """``pip install glmteach`` is the package alone (it must also install in Pyodide,
+    where JupyterLab cannot): JupyterLab, the test tools and the book tools are extras."""
+    project = _pyproject()["project"]
+    core = _names(project["dependencies"])
+    extras = project["optional-dependencies"]
+    tools = {"jupyterlab", "notebook"} | _names(extras["test"]) | _names(extras["book"])
+    assert not core & tools, f"core dependencies that belong in an extra: {sorted(core & tools)}"
+    assert "jupyterlab" in _names(extras["lab"])
+    assert {"playwright", "pytest", "nbval"} <= _names(extras["test"])
+    assert {"sphinx", "myst-nb", "sphinx-book-theme", "sphinx-mathjax-offline"} <= _names(
+        extras["book"]
+    )
+
+
+def test_environment_for_readers_has_no_test_or_book_tools():
+    """Binder builds environment.yml for readers: JupyterLab yes, the browser-test tools
+    (conda-forge's ``playwright`` is even the Node.js package) and the book tools no."""
+    conda = set(conda_requirements())
+    extras = _pyproject()["project"]["optional-dependencies"]
+    tools = _names(extras["test"]) | _names(extras["book"])
+    assert "jupyterlab" in conda
+    assert not conda & tools, f"test / book tools in environment.yml: {sorted(conda & tools)}"
+
+
+def test_license_is_an_spdx_string():
+    """A TOML table for ``project.license`` is deprecated (setuptools warns at every
+    install); PEP 639 wants an SPDX expression, which needs setuptools >= 77."""
+    pyproject = _pyproject()
+    assert pyproject["project"]["license"] == "MIT"
+    build = [Requirement(r) for r in pyproject["build-system"]["requires"]]
+    setuptools = next(r for r in build if canonicalize_name(r.name) == "setuptools")
+    assert not setuptools.specifier.contains("76.9"), f"{setuptools} allows setuptools < 77"
+
+
+def test_make_targets_install_the_extras_they_use():
+    """``make lab`` needs JupyterLab, ``make test`` the test tools, JupyterLab (browser
+    tests) and the book tools (it builds the book): the venv the Makefile creates has all."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    match = re.search(r'pip install [^\n]*-e "\.\[([a-z,]+)\]"', makefile)
+    assert match, "the Makefile does not pip install the checkout with extras"
+    assert {"lab", "test", "book"} <= set(match.group(1).split(",")), match.group(0)
+    for target in ("lab", "test", "book"):
+        assert re.search(rf"^{target}:", makefile, re.MULTILINE), f"no `make {target}`"
+
+
+def _readme_test_command() -> str:
+    """The command in the first code block of the README's "Checking everything"."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Checking everything", 1)
+    assert len(section) == 2, "README.md has no '## Checking everything' section"
+    block = re.search(r"```(?:bash|sh)?\n(.*?)```", section[1], re.DOTALL)
+    assert block, "no code block under '## Checking everything'"
+    lines = [ln.strip() for ln in block.group(1).splitlines() if ln.strip()]
+    return lines[0]
+
+
+def test_ci_workflow_runs_the_readme_test_command():
+    """Forks run ``.github/workflows/test.yml``: it installs Debian's Chromium, makes a
+    missing browser a failure, and runs the very command the README gives for checking
+    everything."""
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "test.yml").read_text())
+    command = _readme_test_command()
+    assert command == "make test", f"README's test command changed to {command!r}"
+    steps = [step for job in workflow["jobs"].values() for step in job["steps"]]
+    runs = [line.strip() for step in steps for line in step.get("run", "").splitlines()]
+    assert command in runs, f"the workflow never runs {command!r}: {runs}"
+    install = runs.index(next(line for line in runs if "apt-get install" in line))
+    assert "chromium" in runs[install] and install < runs.index(command)
+    env = {k: v for job in workflow["jobs"].values() for k, v in job.get("env", {}).items()}
+    assert env.get("GLMTEACH_REQUIRE_BROWSER") == "1", "the browser tests would only skip"
+
+
+def test_binder_postbuild_installs_the_lab_settings(tmp_path):
+    """repo2docker runs ``postBuild`` after building environment.yml; it must put the
+    project's JupyterLab settings where JupyterLab reads them, in the Binder prefix."""
+    script = ROOT / "postBuild"
+    assert script.is_file() and script.stat().st_mode & 0o111, "postBuild must be executable"
+    proc = subprocess.run(
+        ["bash", str(script)], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={"PATH": "/usr/bin:/bin", "NB_PYTHON_PREFIX": str(tmp_path)},
+    )
+    assert proc.returncode == 0, proc.stderr
+    installed = tmp_path / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+    assert installed.read_bytes() == (ROOT / "lab-settings" / "overrides.json").read_bytes()
 
 
 def test_environment_installs_glmteach_itself():
