@@ -265,13 +265,21 @@ class GLMProblem:
     def _check_rank(self) -> None:
         """Reject aliased columns, naming them (see ``ALIAS_TOLERANCE``).
 
-        On X'X scaled to unit diagonal, 1 - R_j^2 of column j on the earlier kept
-        columns is the pivot a Cholesky factorisation takes for it: 1 - |L^{-1} g_j|^2,
-        with L the factor of the kept columns and g_j their scaled products with column
-        j.  So the factor grows by one row per kept column, one triangular solve each.
+        The check is on the weighted design sqrt(w) X: rows with weight 0 carry no
+        information, so a column that only they tell apart from the others has no
+        estimate (it would come out as 0 with standard error 0).  On X' W X scaled to
+        unit diagonal, 1 - R_j^2 of column j on the earlier kept columns is the pivot a
+        Cholesky factorisation takes for it: 1 - |L^{-1} g_j|^2, with L the factor of the
+        kept columns and g_j their scaled products with column j.  So the factor grows
+        by one row per kept column, one triangular solve each.
+
+        Also sets ``column_scale``: s_j = sqrt(sum_i w_i x_ij^2 / sum_i w_i), the root
+        mean square of column j, which the convergence rule uses to compare coefficients
+        of columns in different units.
         """
-        gram = crossprod(self.X)
+        gram = self.weighted_normal_equations(self.weights)
         norms = np.sqrt(np.diag(gram))
+        self.column_scale = norms / np.sqrt(np.sum(self.weights))
         factor = np.zeros((self.p, self.p))
         aliased = []
         keep = []
@@ -291,10 +299,14 @@ class GLMProblem:
             keep.append(j)
         if aliased:
             names = ", ".join(self.param_names[j] for j in aliased)
+            zero_w = bool(np.any(self.weights == 0))
+            where = " on the rows with positive weight" if zero_w else ""
             raise ValueError(
-                f"X: columns are linearly dependent (rank {len(keep)} < {self.p} columns); "
-                f"aliased column(s): {names}. Drop them (or one level of each categorical "
-                f"variable when there is an intercept)"
+                f"X: columns are linearly dependent{where} (rank {len(keep)} < {self.p} "
+                f"columns); aliased column(s): {names}. Drop them (or one level of each "
+                f"categorical variable when there is an intercept)"
+                + (" - rows with weight 0 do not count, so a column that only they make "
+                   "non-zero has no estimate" if zero_w else "")
             )
 
     def weighted_normal_equations(self, w: np.ndarray, rhs: np.ndarray | None = None):
