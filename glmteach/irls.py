@@ -583,8 +583,8 @@ def fit_problem(problem: GLMProblem, method: str = "irls", start=None, tol: floa
             f"IRLS stopped at iteration {state.iteration}: no fraction of the next step "
             f"lowers the deviance, yet the estimated relative distance to the optimum is "
             f"{criterion:.3g} > max(tol/10, 64 eps) = {_threshold(tol):.3g} (rounding "
-            f"error in the deviance limits the accuracy); results are from the last iteration. Rescale the data or the "
-            f"columns of X, or use a larger tol.",
+            f"error in the deviance limits the accuracy); results are from the last "
+            f"iteration. Rescale the data or the columns of X, or use a larger tol.",
             ConvergenceWarning, stacklevel=3,
         )
     elif not converged:
