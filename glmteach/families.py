@@ -72,6 +72,58 @@ def _y_log_y_over_mu(y, mu) -> np.ndarray:
     return out
 
 
+def _stirling_correction(x) -> np.ndarray:
+    """delta(x) = ln Gamma(x) - [(x - 1/2) ln x - x + ln(2 pi)/2], for x >= 1e4 (three
+    terms of the asymptotic series 1/(12x) - 1/(360x^3) + 1/(1260x^5); error < 1e-37)."""
+    x = _as_float(x)
+    inv = 1.0 / x
+    inv2 = inv * inv
+    return inv * (1.0 / 12.0 - inv2 * (1.0 / 360.0 - inv2 / 1260.0))
+
+
+def _log_rising_over_power(y, r: float) -> np.ndarray:
+    """C(y, r) = ln Gamma(y + r) - ln Gamma(r) - y ln r, without cancellation.
+
+    For r > 1e4 the two log-gammas are huge and nearly equal (at r = 1e10, ln Gamma(r) ~
+    2e11 and the difference needs ~1e-6 absolute: 17 digits), so Stirling's formula is
+    subtracted analytically:
+    C = (y + r - 1/2) ln(1 + y/r) - y + delta(y + r) - delta(r)."""
+    y = _as_float(y)
+    if r <= 1e4:
+        return special.gammaln(y + r) - special.gammaln(r) - special.xlogy(y, r)
+    return ((y + r - 0.5) * np.log1p(y / r) - y
+            + _stirling_correction(y + r) - _stirling_correction(r))
+
+
+def _tweedie_log_w_series(y: np.ndarray, phi: np.ndarray, p: float) -> np.ndarray:
+    """ln W(y, phi, p) = ln sum_{j>=1} z^j / (j! Gamma(-alpha j)) by direct summation
+    around the largest term (Dunn & Smyth 2005, section 3), alpha = (2 - p)/(1 - p),
+    z = y^{-alpha} (p - 1)^alpha / (phi^{1 - alpha} (2 - p)).  Used where scipy's
+    ``log_wright_bessel`` is not finite (p close to 1, where -alpha is in the hundreds).
+    Terms are added in log space until they fall 40 e-folds (1e-17) below the largest."""
+    alpha = (2.0 - p) / (1.0 - p)
+    out = np.empty(y.shape)
+    for i, (yi, ph) in enumerate(zip(y, phi, strict=True)):
+        log_z = (-alpha * np.log(yi) + alpha * np.log(p - 1.0) - (1.0 - alpha) * np.log(ph)
+                 - np.log(2.0 - p))
+        j_mode = max(1.0, np.floor(yi ** (2.0 - p) / ((2.0 - p) * ph)))
+
+        def log_terms(j, log_z=log_z):
+            return j * log_z - special.gammaln(j + 1.0) - special.gammaln(-alpha * j)
+
+        half = 10.0 + 10.0 * np.sqrt(j_mode)
+        while True:
+            j = np.arange(max(1.0, j_mode - half), j_mode + half + 1.0)
+            terms = log_terms(j)
+            top = terms.max()
+            low_ok = j[0] == 1.0 or terms[0] < top - 40.0
+            if (low_ok and terms[-1] < top - 40.0) or half > 1e7:
+                break
+            half *= 2.0
+        out[i] = top + np.log(np.sum(np.exp(terms - top)))
+    return out
+
+
 class Family:
     """Base class of a linear exponential family with a link.
 
@@ -490,9 +542,11 @@ class NegativeBinomial(Family):
         return -np.log1p(-np.exp(theta)) / self.alpha
 
     def S(self, y, phi):
+        """ln Gamma(y + r) - ln y! - ln Gamma(r), with the log-gamma difference taken
+        without cancellation for large r (tiny alpha; see ``_log_rising_over_power``)."""
         r = 1.0 / self.alpha
         y = _as_float(y)
-        return special.gammaln(y + r) - special.gammaln(y + 1) - special.gammaln(r)
+        return _log_rising_over_power(y, r) + special.xlogy(y, r) - special.gammaln(y + 1)
 
     def variance(self, mu):
         mu = _as_float(mu)
@@ -512,9 +566,12 @@ class NegativeBinomial(Family):
     def loglike_obs(self, y, mu, scale=1.0, weights=1.0):
         y = _as_float(y)
         a = self.alpha
+        r = 1.0 / a
+        # y ln(a mu) + ln Gamma(y + r) - ln Gamma(r) = y ln mu + C(y, r), since a r = 1:
+        # written so, nothing cancels when alpha is tiny (issue 12, item 13)
         ll = (
-            special.xlogy(y, a * mu) - (y + 1.0 / a) * np.log1p(a * mu)
-            + special.gammaln(y + 1.0 / a) - special.gammaln(1.0 / a) - special.gammaln(y + 1)
+            special.xlogy(y, mu) + _log_rising_over_power(y, r) - (y + r) * np.log1p(a * mu)
+            - special.gammaln(y + 1)
         )
         return _as_float(weights) / scale * ll
 
@@ -605,7 +662,7 @@ class Tweedie(Family):
         phi = np.broadcast_to(_as_float(phi), y.shape)
         if p == 0:
             return Gaussian().S(y, phi)
-        if p == 1:
+        if p == 1:  # y / phi ~ Poisson(mu / phi): S = -ln Gamma(y/phi + 1) - (y/phi) ln phi
             return -special.gammaln(y / phi + 1) - (y / phi) * np.log(phi)
         if p == 2:
             return Gamma().S(y, phi)
@@ -620,8 +677,13 @@ class Tweedie(Family):
         pos = y > 0
         a = (2 - p) / (1 - p)
         yp, ph = y[pos], phi[pos]
-        x = ((p - 1) * ph / yp) ** a / ((2 - p) * ph)
-        out[pos] = special.log_wright_bessel(-a, 0.0, x) - np.log(yp)
+        with np.errstate(all="ignore"):  # x overflows for p near 1: series below
+            x = ((p - 1) * ph / yp) ** a / ((2 - p) * ph)
+            log_w = special.log_wright_bessel(-a, 0.0, x)
+        bad = ~np.isfinite(log_w)
+        if bad.any():  # p close to 1: sum the series directly
+            log_w[bad] = _tweedie_log_w_series(yp[bad], ph[bad], p)
+        out[pos] = log_w - np.log(yp)
         return out
 
     def variance(self, mu):
@@ -651,7 +713,11 @@ class Tweedie(Family):
         p = self.power
         phi = scale / _as_float(weights)
         if p == 1:
-            return Poisson().loglike_obs(y, mu, scale, weights)
+            # one convention for p = 1, the over-dispersed Poisson y / phi ~ Poisson(mu /
+            # phi): (y theta - b) / phi + S with theta = ln mu, b = mu and S as in ``S``
+            # (equal to Poisson().loglike_obs when phi = 1)
+            y, mu = _as_float(y), _as_float(mu)
+            return (special.xlogy(y, mu) - mu) / phi + self.S(y, phi)
         if p == 0:
             return Gaussian().loglike_obs(y, mu, scale, weights)
         if p == 2:

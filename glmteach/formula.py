@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from glmteach.irls import fit
+from glmteach.problem import _holds_text
 
 __all__ = ["glm"]
 
@@ -20,23 +21,32 @@ def _column_or_values(data, value, name: str):
     if isinstance(value, str):
         if value not in data.columns:
             raise ValueError(f"{name}: {value!r} is not a column of data")
-        return np.asarray(data[value], dtype=float)
+        column = data[value]
+        if _holds_text(column) or str(column.dtype) == "category":
+            raise ValueError(f"{name}: column {value!r} must be numeric, but it holds text "
+                             f"or categories")
+        return np.asarray(column, dtype=float)
     return value
 
 
-def _new_design(spec):
-    """Turn raw new data into the fitted model's design matrix, or raise ValueError.
+class _NewDesign:
+    """Turns raw new data into the fitted model's design matrix, or raises ValueError.
 
     formulaic only *warns* (DataMismatchWarning) when new data hold a category level
     the model never saw, and then encodes it like the reference level - a prediction
-    for a level that does not exist.  Here that, and a missing column, is an error."""
-    from formulaic.errors import DataMismatchWarning, FormulaicError
+    for a level that does not exist.  Here that, and a missing column, is an error.
+    A class (not a closure) so that formula results can be pickled and deep-copied."""
 
-    def design(new_data):
+    def __init__(self, spec):
+        self.spec = spec
+
+    def __call__(self, new_data):
+        from formulaic.errors import DataMismatchWarning, FormulaicError
+
         with warnings.catch_warnings():
             warnings.simplefilter("error", DataMismatchWarning)
             try:
-                return spec.get_model_matrix(new_data)
+                return self.spec.get_model_matrix(new_data)
             except DataMismatchWarning as exc:
                 raise ValueError(f"X_new: holds a category level the model was not fitted "
                                  f"on, so it has no coefficient (formulaic: {exc})") from None
@@ -44,7 +54,26 @@ def _new_design(spec):
                 raise ValueError(f"X_new: cannot build the model's design matrix from "
                                  f"these data: {exc}") from exc
 
-    return design
+
+def _new_design(spec):
+    return _NewDesign(spec)
+
+
+def _refuse_text_response(formula: str, data) -> None:
+    """A text, boolean-like categorical response is refused: formulaic would expand it
+    into one indicator per level and the model would describe the *first* level (e.g.
+    P('no')), silently.  R models the second level; glmteach asks for an explicit 0/1."""
+    lhs = formula.split("~", 1)[0].strip()
+    if lhs in data.columns:
+        column = data[lhs]
+        if _holds_text(column) or str(column.dtype) == "category":
+            levels = sorted(map(str, column.dropna().unique()))[:5]
+            raise ValueError(
+                f"y: the response column {lhs!r} holds text or categories "
+                f"({', '.join(levels)}); say which level is the 'success': e.g. "
+                f"df['{lhs}_01'] = (df[{lhs!r}] == {levels[-1]!r}).astype(float) and the "
+                f"formula '{lhs}_01 ~ ...' (R would model the second level, "
+                f"{levels[-1]!r} here; glmteach does not guess)")
 
 
 def glm(formula: str, data, family=None, weights=None, offset=None, exposure=None,
@@ -61,6 +90,7 @@ def glm(formula: str, data, family=None, weights=None, offset=None, exposure=Non
         raise ValueError(f"formula: must be a string like 'y ~ x1 + C(x2)', got {formula!r}")
     if not hasattr(data, "columns"):
         raise ValueError("data: must be a pandas DataFrame")
+    _refuse_text_response(formula, data)
     try:
         matrices = model_matrix(formula, data, na_action="raise")
     except Exception as exc:  # formulaic raises several types; report them uniformly

@@ -60,7 +60,46 @@ def _holds_text(value) -> bool:
     return kind == "O" and any(isinstance(v, str) for v in np.ravel(np.asarray(raw)))
 
 
+def _is_pandas(value) -> bool:
+    """A pandas Series or DataFrame (a list also has an ``index`` attribute: a method)."""
+    return type(value).__module__.startswith("pandas") and hasattr(value, "index") \
+        and not callable(value.index)
+
+
+def _refuse_non_numeric_kinds(value, name: str) -> None:
+    """Datetimes, timedeltas, pandas categoricals and complex numbers are not silently
+    turned into floats (nanoseconds, category codes, the real part)."""
+    if hasattr(value, "dtypes") and hasattr(value, "columns"):
+        kinds = [(str(c), t) for c, t in value.dtypes.items()]
+    elif hasattr(value, "dtype"):
+        kinds = [(None, value.dtype)]
+    else:
+        try:
+            kinds = [(None, np.asarray(value).dtype)]
+        except (TypeError, ValueError):
+            return
+    for col, dtype in kinds:
+        where = f" (column {col})" if col is not None else ""
+        if str(dtype) == "category":
+            raise ValueError(
+                f"{name}: holds a pandas Categorical{where}, whose categories have no "
+                f"numeric meaning; use the formula front end, e.g. gt.glm('y ~ C(group)', "
+                f"data=df), or encode it with pd.get_dummies(..., drop_first=True)")
+        kind = getattr(dtype, "kind", "")
+        if kind in "mM":
+            raise ValueError(
+                f"{name}: holds dates or times{where}, which would be used as nanoseconds; "
+                f"convert them to a number with a meaningful unit first (e.g. years since "
+                f"a reference date)")
+        if kind == "c":
+            raise ValueError(
+                f"{name}: holds complex numbers{where}; a GLM needs real numbers (pass "
+                f"the real part, or the modulus, explicitly if that is what you mean)")
+
+
 def _to_float_array(value, name: str) -> np.ndarray:
+    if name.startswith("X"):  # (a categorical y is refused below as non-numeric)
+        _refuse_non_numeric_kinds(value, name)
     try:
         if _holds_text(value):
             raise ValueError("text")
@@ -80,8 +119,8 @@ def _to_float_array(value, name: str) -> np.ndarray:
 def _check_index(value, name: str, index) -> None:
     """pandas inputs are paired with the rows of X by position; refuse when their row
     labels say that would pair different observations."""
-    other = getattr(value, "index", None)
-    if index is None or other is None or not hasattr(value, "shape"):
+    other = value.index if _is_pandas(value) else None
+    if index is None or other is None:
         return
     if len(other) == len(index) and not other.equals(index):
         raise ValueError(
@@ -89,6 +128,20 @@ def _check_index(value, name: str, index) -> None:
             f"position with different observations; align them first (e.g. "
             f"{name}.reindex(X.index)) or pass plain arrays"
         )
+
+
+def _owned(arr: np.ndarray, original) -> np.ndarray:
+    """``arr`` as a read-only array that shares no memory with the caller's ``original``
+    (copied only when it does: conversion from lists, other dtypes or pandas frames of
+    mixed columns already made a new array).  Contiguous, for BLAS."""
+    if isinstance(original, np.ndarray) and np.may_share_memory(arr, original):
+        arr = arr.copy(order="K")
+    elif _is_pandas(original) and np.may_share_memory(arr, np.asarray(original)):
+        arr = arr.copy(order="K")
+    if not (arr.flags.c_contiguous or arr.flags.f_contiguous):
+        arr = np.ascontiguousarray(arr)
+    arr.flags.writeable = False
+    return arr
 
 
 def crossprod(A: np.ndarray) -> np.ndarray:
@@ -152,15 +205,16 @@ class GLMProblem:
         self.family = family
         self.link = family.link
 
+        original_X, original_y = X, y
         self.labelled = hasattr(X, "columns")
         self.param_names = [str(c) for c in X.columns] if self.labelled else None
-        self.row_index = getattr(X, "index", None)
-        if self.row_index is None:
-            self.row_index = getattr(y, "index", None)
-        self.response_name = getattr(y, "name", None)
+        self.row_index = X.index if _is_pandas(X) else None
+        if self.row_index is None and _is_pandas(y):
+            self.row_index = y.index
+        self.response_name = getattr(y, "name", None) if _is_pandas(y) else None
         for value, name in ((y, "y"), (weights, "weights"), (offset, "offset"),
                             (exposure, "exposure")):
-            _check_index(value, name, getattr(X, "index", None))
+            _check_index(value, name, X.index if _is_pandas(X) else None)
 
         X = _to_float_array(X, "X")
         if X.ndim == 1:
@@ -206,6 +260,7 @@ class GLMProblem:
         if isinstance(family, F.Binomial) and weights is not None and np.ndim(y) == 1:
             self._check_binomial_counts(y, prior)
 
+        self._check_variance_range(y, prior)
         self.offset_given = offset is not None
         off = np.zeros(n) if offset is None else _vector(offset, "offset", n)
         self.exposure = None
@@ -224,11 +279,18 @@ class GLMProblem:
             self.exposure = exp_arr
             off = off + np.log(exp_arr)
 
-        self.X = X if (X.flags.c_contiguous or X.flags.f_contiguous) else np.ascontiguousarray(X)
-        self.y = y
-        self.weights = prior
-        self.offset = off
+        # Own, read-only copies: later edits of the caller's arrays (y -= 1, X[:, 1] = 0)
+        # must not change a fitted result, and nothing here may change the data either.
+        self.X = _owned(X, original_X)
+        self.y = _owned(y, original_y)
+        self.weights = _owned(prior, weights)
+        self.offset = _owned(off, offset)
+        if self.exposure is not None:
+            self.exposure = _owned(self.exposure, exposure)
         self.n, self.p = n, p
+        # rows of weight 0 carry no information and are counted nowhere (nobs, df_resid,
+        # scale, llf, aic, bic, HC1), so a fit with them equals the fit without them
+        self.nobs = int(np.count_nonzero(self.weights > 0))
         self._check_rank()
 
     # -- construction helpers -------------------------------------------------------
@@ -261,6 +323,34 @@ class GLMProblem:
                     f"y: with weights = numbers of trials, weights * y must be whole numbers "
                     f"of successes; {_rows(bad, 'is/are')} not{_first_rows(bad)}"
                 )
+
+    def _check_variance_range(self, y: np.ndarray, prior: np.ndarray) -> None:
+        """Refuse responses so large or so small that v(mu) = mu^p overflows or
+        underflows for means of their size (Gamma with y ~ 1e300: v = 1e600 = inf): the
+        working weights would be 0 or inf and the fit would report wrong numbers."""
+        fam = self.family
+        power = {F.Gamma: 2.0, F.InverseGaussian: 3.0}.get(type(fam))
+        if isinstance(fam, F.Tweedie):
+            power = fam.power
+        if not power:
+            return
+        used = np.abs(y[(prior > 0) & (y != 0)])
+        if used.size == 0:
+            return
+        big, small = float(used.max()), float(used.min())
+        tiny = np.finfo(float).tiny
+        with np.errstate(over="ignore", under="ignore"):
+            var = fam.variance(np.array([big, small]))
+            # the working weight needs 1 / (v g'^2); with the log link g' = 1/mu
+            ok = np.all(np.isfinite(var)) and np.all(var >= tiny) and \
+                np.all(np.isfinite(1.0 / var)) and np.isfinite(big ** 2) and small ** 2 >= tiny
+        if not ok:
+            raise ValueError(
+                f"y: values from {small:.3g} to {big:.3g} are too extreme for the "
+                f"{fam.name} variance function v(mu) = mu^{power:g} in double precision "
+                f"(it overflows or underflows), so the fit would be wrong; rescale y (e.g. "
+                f"y / {big:.0e}), fit, and scale the means back - with the log link only "
+                f"the intercept changes, by ln(scale)")
 
     def _check_rank(self) -> None:
         """Reject aliased columns, naming them (see ``ALIAS_TOLERANCE``).
@@ -346,7 +436,8 @@ class GLMProblem:
     # -- quantities of a mean vector ------------------------------------------------
     @property
     def df_resid(self) -> int:
-        return self.n - self.p
+        """nobs - p (rows of weight 0 do not count)."""
+        return self.nobs - self.p
 
     def deviance(self, mu: np.ndarray) -> float:
         """D(y, mu) = sum_i w_i d(y_i, mu_i)."""
@@ -373,10 +464,10 @@ class GLMProblem:
     def llf_scale(self, mu: np.ndarray) -> float:
         """The scale at which the log-likelihood is reported.  As in statsmodels, the
         Gaussian identity-link model reports the concentrated (profile) likelihood, at
-        the maximum likelihood scale sum w (y - mu)^2 / n; every other model uses
+        the maximum likelihood scale sum w (y - mu)^2 / nobs; every other model uses
         ``scale``."""
         if isinstance(self.family, F.Gaussian) and isinstance(self.link, L.Identity):
-            return float(np.sum(self.weights * (self.y - mu) ** 2) / self.n)
+            return float(np.sum(self.weights * (self.y - mu) ** 2) / self.nobs)
         return self.scale(mu)
 
     def loglike(self, mu: np.ndarray) -> float:

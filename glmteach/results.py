@@ -20,22 +20,51 @@ they will see there), and R where statsmodels has a known quirk:
 
 from __future__ import annotations
 
+import numbers
+import warnings
 from functools import cached_property
 
 import numpy as np
 from scipy import linalg, special
 
 from glmteach.irls import IterationState
-from glmteach.problem import GLMProblem
+from glmteach.problem import GLMProblem, _holds_text, _is_pandas, _to_float_array
 
 __all__ = ["GLMResults", "Summary"]
 
 COV_TYPES = ("nonrobust", "HC0", "HC1")
 
 
-def _new_vector(value, name: str, rows: int) -> np.ndarray:
-    """An offset or exposure for ``predict``: a number or one finite value per new row."""
-    arr = np.asarray(value, dtype=float)
+def _check_alpha(alpha) -> float:
+    """alpha for intervals: a real number strictly between 0 and 1 (text such as '0.05'
+    is refused rather than compared with numbers)."""
+    if isinstance(alpha, bool | np.bool_) or not isinstance(alpha, numbers.Real) \
+            or not 0 < alpha < 1:
+        raise ValueError(f"alpha: must be between 0 and 1, got {alpha!r} (a number "
+                         f"strictly between them, e.g. 0.05)")
+    return float(alpha)
+
+
+def _normal_quantile(alpha: float) -> float:
+    """z_{1 - alpha/2} = -ndtri(alpha / 2): finite even for alpha = 1e-20, where
+    1 - alpha/2 rounds to 1 and ndtri(1) = inf."""
+    return float(-special.ndtri(alpha / 2.0))
+
+
+def _new_vector(value, name: str, rows: int, index=None) -> np.ndarray:
+    """An offset or exposure for ``predict``: a number or one finite value per new row.
+    A pandas Series is paired with the new rows by label: its index must equal theirs."""
+    if _is_pandas(value) and index is not None and not value.index.equals(index):
+        raise ValueError(f"{name}: its index (row labels) differs from X_new's, so values "
+                         f"would be paired by position with other rows; align it first "
+                         f"({name}.reindex(X_new.index)) or pass a plain array")
+    if _holds_text(value):
+        raise ValueError(f"{name}: must be numeric, got text")
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}: must be numeric (one number per row of X_new), got "
+                         f"{value!r:.60}") from exc
     if arr.ndim == 0:
         arr = np.full(rows, float(arr))
     arr = arr.reshape(-1) if arr.ndim == 2 and 1 in arr.shape else arr
@@ -45,6 +74,12 @@ def _new_vector(value, name: str, rows: int) -> np.ndarray:
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name}: must not contain NaN or infinite values")
     return arr
+
+
+def _column(data, name: str, what: str):
+    if name not in data.columns:
+        raise ValueError(f"{what}: {name!r} is not a column of X_new")
+    return data[name]
 
 
 def _cell(value: float, width: int, decimals: int) -> str:
@@ -81,15 +116,15 @@ class GLMResults:
         final = history[-1]
         self._final = final
         self.n_iter = final.iteration
-        self.nobs = problem.n
+        self.nobs = problem.nobs  # rows with positive weight
         self.df_model = problem.p - 1
-        self.df_resid = problem.n - problem.p
+        self.df_resid = problem.df_resid
         self.deviance = final.deviance
         self.llf = final.llf
         self.scale = problem.scale(final.mu)
         self.pearson_chi2 = problem.pearson_chi2(final.mu)
         self.aic = -2.0 * self.llf + 2.0 * problem.p
-        self.bic = -2.0 * self.llf + problem.p * np.log(problem.n)
+        self.bic = -2.0 * self.llf + problem.p * np.log(problem.nobs)
 
     # -- labelling --------------------------------------------------------------------
     def _by_param(self, values):
@@ -131,8 +166,9 @@ class GLMResults:
         # score of observation i with respect to eta_i: w_i (y_i - mu_i) / (v(mu_i) g'(mu_i))
         score = final.w * (final.z - final.eta + problem.offset)
         cov = bread @ problem.weighted_normal_equations(score**2) @ bread
-        if cov_type == "HC1":
-            cov *= problem.n / (problem.n - problem.p)
+        if cov_type == "HC1":  # n / (n - p); undefined (NaN) when n = p
+            df = problem.df_resid
+            cov *= problem.nobs / df if df > 0 else float("nan")
         return cov
 
     def cov_params(self, cov_type: str | None = None):
@@ -167,9 +203,8 @@ class GLMResults:
 
     def conf_int(self, alpha: float = 0.05):
         """Wald intervals beta-hat +/- z_{1 - alpha/2} se, one row per coefficient."""
-        if not 0 < alpha < 1:
-            raise ValueError(f"alpha: must be between 0 and 1, got {alpha!r}")
-        half = special.ndtri(1 - alpha / 2) * self._bse
+        alpha = _check_alpha(alpha)
+        half = _normal_quantile(alpha) * self._bse
         bounds = np.column_stack([self._final.params - half, self._final.params + half])
         if self.problem.labelled:
             import pandas as pd
@@ -210,10 +245,21 @@ class GLMResults:
         """
         if X_new is None:
             return self.linear_predictor if linear else self.fittedvalues
-        index = getattr(X_new, "index", None)
+        index = X_new.index if _is_pandas(X_new) else None
+        raw = X_new
         if self.model_spec is not None and hasattr(X_new, "columns"):
+            # column names of the raw data may name an offset or exposure, as in gt.glm
+            if isinstance(offset, str):
+                offset = _column(raw, offset, "offset")
+            if isinstance(exposure, str):
+                exposure = _column(raw, exposure, "exposure")
             X_new = self.model_spec(X_new)
-        X = np.asarray(X_new, dtype=float)
+        elif hasattr(X_new, "columns") and self.problem.labelled:
+            X_new = self._by_column_names(X_new)
+        if isinstance(X_new, (list, tuple)) and X_new and not isinstance(
+                X_new[0], (list, tuple, np.ndarray)):
+            X_new = [X_new]  # one new row given as a flat list
+        X = _to_float_array(X_new, "X_new")
         if X.ndim == 1:
             X = X[None, :] if X.shape[0] == self.problem.p else X[:, None]
         if X.ndim != 2 or X.shape[1] != self.problem.p:
@@ -227,7 +273,12 @@ class GLMResults:
                              f"of {X.shape[0]} rows)")
         eta = X @ self._final.params
         if offset is not None:
-            eta = eta + _new_vector(offset, "offset", X.shape[0])
+            eta = eta + _new_vector(offset, "offset", X.shape[0], index)
+        if exposure is None and self.problem.exposure is not None:
+            warnings.warn(
+                "predict: the model was fitted with an exposure but none is given for the "
+                "new rows, so exposure 1 is assumed (the predictions are rates per unit of "
+                "exposure); pass exposure= to predict totals", UserWarning, stacklevel=2)
         if exposure is not None:
             from glmteach.links import Log
 
@@ -235,7 +286,7 @@ class GLMResults:
                 raise ValueError(f"exposure: enters as ln(exposure), a multiplicative effect "
                                  f"only with the log link; this model uses "
                                  f"{self.family.link!r} (pass an offset instead)")
-            exposure = _new_vector(exposure, "exposure", X.shape[0])
+            exposure = _new_vector(exposure, "exposure", X.shape[0], index)
             if np.any(exposure <= 0):
                 k = int(np.count_nonzero(exposure <= 0))
                 raise ValueError(f"exposure: must be positive; {k} value"
@@ -247,6 +298,21 @@ class GLMResults:
 
             return pd.Series(values, index=index)
         return values
+
+    def _by_column_names(self, frame):
+        """A DataFrame X_new with the model's column names, reordered to the model's
+        order (pairing by label, not by position); refused when names differ."""
+        names = [str(c) for c in frame.columns]
+        wanted = self.problem.param_names
+        if sorted(names) != sorted(wanted):
+            missing = [c for c in wanted if c not in names]
+            extra = [c for c in names if c not in wanted]
+            raise ValueError(
+                f"X_new: its columns must be the model's ({', '.join(wanted)}); missing: "
+                f"{', '.join(missing) or 'none'}, unknown: {', '.join(extra) or 'none'} "
+                f"(pass a plain array to pair columns by position)")
+        position = {name: k for k, name in enumerate(names)}
+        return frame.iloc[:, [position[c] for c in wanted]]
 
     # -- residuals ---------------------------------------------------------------------------
     @property
@@ -303,6 +369,7 @@ class GLMResults:
     # -- display -----------------------------------------------------------------------------
     def summary(self, alpha: float = 0.05) -> Summary:
         """A coefficient table and fit statistics, laid out like statsmodels and R."""
+        alpha = _check_alpha(alpha)
         names = self.problem.param_names
         params = self._final.params
         ci = np.asarray(self.conf_int(alpha))
