@@ -11,8 +11,14 @@ size of ``b`` as a whole, not entry by entry:
     d = max_i |a_i - b_i| / max_i |b_i|          (d = max_i |a_i - b_i| when b = 0),
 
 so a residual that happens to be nearly zero does not make a tiny absolute difference
-look large.  Differences below ``1e-13`` are printed as ``< 1e-13``: they are rounding,
-and their last digits depend on the machine's linear-algebra library.
+look large.  The default tolerance is ``1e-8`` for coefficients, standard errors and the
+scalar summaries, and ``1e-7`` for the per-observation vectors (fitted values and
+residuals): a residual carries its prior weight and the scale (a Pearson residual is
+sqrt(w_i) (y_i - mu_i) / sqrt(V(mu_i))), so with weights in the hundreds a coefficient
+difference of 3e-10 already moves the largest residual by about 1e-8 of its size.
+
+Differences below ``1e-13`` are printed as ``< 1e-13``: they are rounding, and their
+last digits depend on the machine's linear-algebra library.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ import pandas as pd
 
 from glmteach.exceptions import ComparisonError
 
-__all__ = ["compare", "Comparison", "DEFAULT_QUANTITIES"]
+__all__ = ["compare", "Comparison", "DEFAULT_QUANTITIES", "default_rtol"]
 
 #: What ``compare`` checks when ``quantities`` is not given (each one that both have).
 DEFAULT_QUANTITIES = (
@@ -46,6 +52,15 @@ DEFAULT_QUANTITIES = (
 # statsmodels' name where it differs: its llf-based BIC (glmteach's bic) is bic_llf.
 _STATSMODELS_NAMES = {"bic": ("bic_llf", "bic")}
 ROUNDING_LEVEL = 1e-13
+DEFAULT_RTOL = 1e-8
+PER_OBSERVATION_RTOL = 1e-7  # fitted values and residuals (module docstring)
+_PER_OBSERVATION = ("fittedvalues", "linear_predictor")
+
+
+def default_rtol(name: str) -> float:
+    """The tolerance ``compare`` uses for ``name`` when none is given."""
+    per_observation = name in _PER_OBSERVATION or name.startswith("resid_")
+    return PER_OBSERVATION_RTOL if per_observation else DEFAULT_RTOL
 
 
 @dataclass(frozen=True)
@@ -135,7 +150,7 @@ def compare(
     ours,
     theirs,
     *,
-    rtol: float | Mapping[str, float] = 1e-8,
+    rtol: float | Mapping[str, float] | None = None,
     quantities: Sequence[str] | None = None,
     labels: tuple[str, str] = ("glmteach", "statsmodels"),
 ) -> Comparison:
@@ -147,8 +162,10 @@ def compare(
         Fit results (a ``GLMResults``, a statsmodels results object, ...) or mappings
         from quantity names to values (for numbers printed by R, say).
     rtol
-        Largest allowed relative difference (module docstring), one number for all
-        quantities or a mapping ``{quantity: rtol}`` (others get 1e-8).
+        Largest allowed relative difference (module docstring): None for the defaults
+        (``default_rtol``: 1e-8, and 1e-7 for fitted values and residuals), one number
+        for all quantities, or a mapping ``{quantity: rtol}`` (the others get their
+        default).
     quantities
         Names to compare; by default every name of ``DEFAULT_QUANTITIES`` that both
         objects have.  A name given here that either object lacks is a ValueError.
@@ -158,12 +175,12 @@ def compare(
     Returns a ``Comparison`` whose repr is the table; raises ``ComparisonError`` (an
     ``AssertionError``) with that table when any quantity breaks its tolerance.
     """
-    if isinstance(rtol, Mapping):
-        tolerances = dict(rtol)
-        default_rtol = 1e-8
+    if rtol is None or isinstance(rtol, Mapping):
+        tolerances, common = dict(rtol or {}), None
     else:
-        tolerances, default_rtol = {}, rtol
-    for name, value in [("default", default_rtol), *tolerances.items()]:
+        tolerances, common = {}, rtol
+    checked = [("rtol", common)] if common is not None else []
+    for name, value in checked + list(tolerances.items()):
         if isinstance(value, bool) or not (isinstance(value, (int, float)) and 0 <= value < 1):
             raise ValueError(f"rtol for {name!r} must be a number in [0, 1), got {value!r}")
     explicit = quantities is not None
@@ -179,7 +196,7 @@ def compare(
                 raise ValueError(f"quantities: {missing} has no quantity {name!r}")
             continue
         d = relative_difference(a, b)
-        tol = tolerances.get(name, default_rtol)
+        tol = tolerances.get(name, common if common is not None else default_rtol(name))
         rows[name] = {
             "ours": a,
             "theirs": b,

@@ -80,3 +80,15 @@ def test_bad_arguments_are_value_errors(kwargs, message):
 def test_nothing_in_common_is_an_error():
     with pytest.raises(ValueError, match="nothing in common|no quantity in common"):
         gt.compare({"deviance": 1.0}, {"llf": 1.0})
+
+
+def test_per_observation_vectors_get_a_looser_default_tolerance():
+    ours = {"params": [1.0], "resid_pearson": [1.0, 2.0 + 5e-8]}
+    theirs = {"params": [1.0], "resid_pearson": [1.0, 2.0]}
+    result = gt.compare(ours, theirs)  # 2.5e-8 <= 1e-7 for residuals
+    assert result.table.loc["resid_pearson", "rtol"] == 1e-7
+    assert result.table.loc["params", "rtol"] == 1e-8
+    with pytest.raises(gt.ComparisonError):
+        gt.compare(ours, theirs, rtol=1e-8)  # one number applies to every quantity
+    with pytest.raises(gt.ComparisonError):
+        gt.compare({"params": [1.0 + 5e-8]}, {"params": [1.0]})
