@@ -598,9 +598,11 @@ def irls_stepper(results, compare=None, *, max_points: int = 2000,
     ``readout``, ``figure``, ``axes``, ``panels``, ``output``, ``fits``, ``message``,
     ``n_draws``.
     """
+    from glmteach.frames import attach_static_frames  # pre-rendered frames for static pages
+
     try:
-        return IRLSStepper(results, compare, max_points=max_points, figsize=figsize,
-                           dpi=dpi, interval=interval)
+        return attach_static_frames(IRLSStepper(results, compare, max_points=max_points,
+                                                figsize=figsize, dpi=dpi, interval=interval))
     except Exception as exc:  # widgets never raise into the notebook
         text = str(exc) if isinstance(exc, ValueError) else (
             f"irls_stepper could not be built ({type(exc).__name__}: {exc})")

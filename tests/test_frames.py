@@ -172,3 +172,11 @@ def test_bad_arguments_raise_clear_errors(poisson_fit):
         frames.stepper_frames(widgets.link_explorer())
     with pytest.raises(ValueError, match="frames must hold at least one Frame"):
         frames.static_stepper_html(widgets.IRLSStepper(poisson_fit), [])
+
+
+def test_irls_stepper_ships_its_frames(poisson_fit):
+    """What the notebooks call: ``widgets.irls_stepper`` returns a stepper whose display
+    output holds the frames."""
+    bundle = widgets.irls_stepper(poisson_fit)._repr_mimebundle_()
+    assert WIDGET_VIEW in bundle
+    assert f"class='{frames.STATIC_CLASS}'" in bundle["text/html"]
