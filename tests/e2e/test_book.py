@@ -12,7 +12,8 @@ Every page is opened in headless Chromium with every request that is not a
 
 On chapter 03 the pre-rendered IRLS stepper must step without a kernel: the slider
 (keyboard) and the Play button change the visible figure and the iteration table.
-Search, the sidebar and the previous / next links are checked once.
+Search, the sidebar and the previous / next links are checked once, and in JupyterLab
+the same output shows the live widget, not the frames.
 
 The book is used from ``build/book`` when its stamp says it was built from the current
 inputs (``make book`` just ran); otherwise it is built into a temporary folder.
@@ -37,6 +38,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tools"))
 
 import build_book  # noqa: E402
+
+from glmteach.frames import STATIC_CLASS  # noqa: E402
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 # The notebooks the book is built from; another folder with GLMTEACH_E2E_NOTEBOOKS (as for
@@ -288,3 +291,36 @@ def test_sidebar_and_previous_next_links(book, offline):
     assert prev_link == f"{PAGES[position - 1]}.html"
     assert next_link == f"{PAGES[position + 1]}.html"
     assert urlsplit(prev_link).scheme == ""
+
+
+def test_jupyterlab_shows_the_live_stepper_not_the_frames(lab, lab_server):
+    """The same display output in JupyterLab: the widget view outranks the frames'
+    text/html, so the live stepper (noUiSlider, Play widget) is shown and the static copy
+    is not; after a save the file holds both, and the frames' html is what the book
+    renders once the widget view has been stripped."""
+    import nbformat
+
+    name = "_book_stepper_in_lab.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python",
+                                 "name": "python3"}
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "import numpy as np\nimport glmteach as gt\nfrom glmteach import widgets\n"
+            "x = np.linspace(0, 1, 40)\ny = np.arange(40) % 5\n"
+            "res = gt.fit(np.column_stack([np.ones(40), x]), y, family=gt.Poisson())"),
+        nbformat.v4.new_code_cell("widgets.irls_stepper(res)"),
+    ]
+    nbformat.write(nb, lab_server.root / name)
+    lab.open(name)
+    lab.run_all()
+    cell, slider = lab.widget_cell("slider", "iteration")
+    assert slider.is_visible()
+    assert cell.locator(".widget-play").count() == 1
+    assert cell.locator(f".{STATIC_CLASS}").count() == 0, "JupyterLab shows the static frames"
+    lab.save()
+    outputs = lab.notebook_json()["cells"][1]["outputs"]
+    data = outputs[0]["data"]
+    assert "application/vnd.jupyter.widget-view+json" in data
+    assert STATIC_CLASS in "".join(data["text/html"])
+    assert not lab.rendered_errors(), lab.rendered_errors()
