@@ -1,7 +1,7 @@
 r"""The linear exponential family, as code.
 
-Every distribution here has a density or mass function of the form (equation 13.2 of
-the seed chapter)
+Every distribution here has a density or mass function of the form (Frees 2010,
+eq. 13.2)
 
     f(y; theta, phi) = exp( (y theta - b(theta)) / phi + S(y, phi) )
 

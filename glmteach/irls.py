@@ -1,6 +1,6 @@
 r"""Fitting a GLM: one step as a pure function, and the loop built from it.
 
-Maximum likelihood for a GLM solves the score equations (13.13 of the seed chapter)
+Maximum likelihood for a GLM solves the score equations (Frees 2010, eq. 13.13)
 
     sum_i (d mu_i / d beta) (y_i - mu_i) / Var y_i = 0 .
 
@@ -77,9 +77,11 @@ __all__ = ["IterationState", "initial_state", "irls_step", "newton_step", "fit",
 MAX_HALVINGS = 30
 NEGLIGIBLE_ETA_STEP = 1e-10
 KEEP_VECTORS_UP_TO = 20_000  # keep every iteration's eta, mu, z, w when n is this small
-# Fitted probabilities closer than this to 0 or 1 signal separation: with R's deviance
-# rule, IRLS on separated data stops once those probabilities are around 1e-10.
-SEPARATION_EDGE = 1e-8
+# Fitted probabilities closer than this to 0 or 1 are "numerically 0 or 1" (R's glm.fit
+# uses 10 machine epsilons too).  Legitimate optima can have probabilities of 1e-12
+# (logistic regression of iris versicolor vs virginica: 6e-13 ... 7e-9), so a larger edge
+# gives false alarms; separation is recognised by drift instead (below).
+SEPARATION_EDGE = 10 * np.finfo(float).eps
 # ... but the rule can also stop earlier, when the separated rows are few next to the
 # deviance of the others (one such row among 35 stopped at mu = 2e-8).  Separation also
 # shows as drift: each IRLS step still moves the linear predictor of those rows by ~1
@@ -411,6 +413,7 @@ MARGIN = 0.1
 # ... but never below what rounding allows: 64 machine epsilons (1.4e-14), so that a tol
 # of 1e-15 asks for "as accurate as double precision gets" rather than the impossible.
 ROUNDING_FLOOR = 64 * np.finfo(float).eps
+ROUNDING_STALL = 1e-6  # see _stops_early
 
 
 def _check_controls(method: str, tol, maxiter, convergence: str = "glmteach") -> None:
@@ -434,14 +437,17 @@ def _threshold(tol: float) -> float:
     return max(MARGIN * tol, ROUNDING_FLOOR)
 
 
-def _relative_size(step: np.ndarray, params: np.ndarray, scale: np.ndarray) -> float:
-    """max_j |step_j| s_j / max_j |params_j| s_j, with s_j the root mean square of column
-    j over the weighted rows (``GLMProblem.column_scale``): a change of the coefficients
-    relative to the coefficients, each measured by how much it moves the linear
-    predictor, so the same whatever the units of the columns, of y or of the weights.
-    When every coefficient is 0 the change itself (in units of eta) is returned."""
+def _relative_size(step: np.ndarray, params: np.ndarray, scale: np.ndarray,
+                   floor: float = 0.0) -> float:
+    """max_j |step_j| s_j / max(max_j |params_j| s_j, floor), with s_j the root mean
+    square of column j over the weighted rows (``GLMProblem.column_scale``): a change of
+    the coefficients relative to the coefficients, each measured by how much it moves
+    the linear predictor, so the same whatever the units of the columns, of y or of the
+    weights.  ``floor`` (in units of eta) keeps coefficients that are all ~0 from making
+    rounding error look large; with every coefficient and the floor 0 the change itself
+    is returned."""
     change = float(np.max(np.abs(step) * scale))
-    size = float(np.max(np.abs(params) * scale))
+    size = max(float(np.max(np.abs(params) * scale)), floor)
     return change / size if size > 0 else change
 
 
@@ -464,11 +470,27 @@ class _DistanceToOptimum:
         self.problem = problem
         self.scale = problem.column_scale
         self.correction = 1.0
+        self.floor = None
+
+    def _floor(self, state: IterationState) -> float:
+        """1e-3 of the root mean square of mu g'(mu) at the first step: rounding mu by
+        one unit in the last place moves eta by eps mu g'(mu), so coefficients that move
+        eta by less than this floor are measured against it rather than against
+        themselves (log link: 1e-3; identity link: 1e-3 of the size of y)."""
+        if self.floor is None:
+            with np.errstate(all="ignore"):
+                size = np.abs(state.mu * self.problem.link.deriv(state.mu))
+                w = self.problem.weights
+                ok = np.isfinite(size) & (w > 0)
+                rms = np.sqrt(np.sum(w[ok] * size[ok] ** 2) / np.sum(w[ok])) if ok.any() else 0.0
+            self.floor = 1e-3 * float(rms) if np.isfinite(rms) else 0.0
+        return self.floor
 
     def __call__(self, state: IterationState, solver, kind: str, tol: float) -> float:
         problem = self.problem
+        floor = self._floor(state)
         score = (state.w * (state.z - state.eta + problem.offset)) @ problem.X
-        look = _relative_size(solver(score), state.params, self.scale)
+        look = _relative_size(solver(score), state.params, self.scale, floor)
         if kind == "newton" or problem.family.is_canonical:
             return look
         estimate = look * self.correction
@@ -477,7 +499,7 @@ class _DistanceToOptimum:
         newton = _observed_information(state, problem)
         if newton is None:  # observed information not positive definite here
             return estimate
-        distance = _relative_size(newton[0] - state.params, state.params, self.scale)
+        distance = _relative_size(newton[0] - state.params, state.params, self.scale, floor)
         self.correction = max(distance / look, 1.0) if look > 0 else 1.0
         return distance
 
@@ -524,10 +546,13 @@ def _stops_early(problem: GLMProblem, history: list[IterationState], tol: float)
       drifting (see ``_drifting_rows``) and the deviance changes by less than tol/10
       times the total prior weight (the deviance's natural size, free of the scale of
       the weights) - the deviance has then reached its infimum for practical purposes.
-    - Rounding: the criterion has not decreased in the last two steps while the
-      deviance changed by no more than rounding error (1e-13 relative): the
-      coefficients are as accurate as double precision allows for this design (a
-      nearly collinear X, say), and more steps only shuffle rounding error.
+    - Rounding: the criterion has not improved on its best in the last two steps, while the
+      deviance changed by no more than rounding error (1e-13 relative) or the criterion
+      is already below ROUNDING_STALL (1e-6: close enough that the iteration can only be
+      in its final, steadily shrinking phase, so no progress means rounding error): the
+      coefficients are as accurate as double precision allows here (a nearly collinear
+      X, or coefficients tiny next to the linear predictor's rounding), and more steps
+      only shuffle rounding error.
     """
     new, old = history[-1], history[-2]
     change = abs(new.deviance - old.deviance)
@@ -535,10 +560,74 @@ def _stops_early(problem: GLMProblem, history: list[IterationState], tol: float)
         return True
     if len(history) < 4 or any(h.criterion is None for h in history[-3:]):
         return False
-    c1, c2, c3 = (h.criterion for h in history[-3:])
+    criteria = [h.criterion for h in history[1:]]
+    best_before = min(criteria[:-2])
+    if not min(criteria[-2:]) >= 0.99 * best_before:  # a new best: still progressing
+        return False
     flat = max(abs(history[-1].deviance - history[-3].deviance),
                abs(history[-2].deviance - history[-4].deviance))
-    return c3 >= c2 >= c1 and flat <= 1e-13 * abs(new.deviance)
+    return flat <= 1e-13 * abs(new.deviance) or criteria[-1] <= ROUNDING_STALL
+
+
+def _intercept_only_start(problem: GLMProblem):
+    """Coefficients that reproduce the intercept-only fit: the intercept column (a
+    constant column of X) gets g(mu-hat) / c, the others 0.  None when X has no constant
+    column or the intercept-only model cannot be fitted."""
+    used = problem.weights > 0
+    X = problem.X[used]
+    constant = [j for j in range(problem.p)
+                if X[0, j] != 0 and np.all(X[:, j] == X[0, j])]
+    if not constant:
+        return None
+    j = constant[0]
+    mean = float(np.average(problem.y, weights=problem.weights))
+    with np.errstate(all="ignore"):
+        eta0 = float(problem.link.link(np.array([mean]))[0])
+    if not np.isfinite(eta0):
+        return None
+    if np.any(problem.offset):
+        null = GLMProblem(np.ones((problem.n, 1)), problem.y, problem.family,
+                          weights=problem.weights, offset=problem.offset)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                eta0 = float(fit_problem(null, start=[eta0], tol=1e-10,
+                                         keep_vectors=False).history[-1].params[0])
+        except (FitError, ValueError):
+            return None
+    start = np.zeros(problem.p)
+    start[j] = eta0 / X[0, j]
+    return start
+
+
+def _start(problem: GLMProblem, start, plan, keep: bool):
+    """Iteration 0 and, from the data start, the first step (state, (new, solver, kind)).
+
+    From the data start the first step has no coefficients to halve back to; when it
+    fails (or the link is not defined at the starting means), the fit restarts from the
+    intercept-only fit (``_intercept_only_start``) with a warning, and raises the
+    original FitError only if that is impossible (issue 12, item 22)."""
+    if start is not None:
+        return initial_state(problem, start, with_llf=keep), None
+    try:
+        state = initial_state(problem, None, with_llf=keep)
+        target, solver, kind = plan(state, problem)
+        return state, (_take_step(state, problem, target, with_llf=keep), solver, kind)
+    except FitError as exc:
+        if "every response is 0" in str(exc):
+            raise
+        retry = _intercept_only_start(problem)
+        if retry is None:
+            raise
+        try:
+            state = initial_state(problem, retry, with_llf=keep)
+        except ValueError:
+            raise exc from None
+        warnings.warn(
+            f"the fit could not start from the data ({exc}); it restarted from the "
+            f"intercept-only fit (every mean = {float(state.mu[0]):.4g}, the other "
+            f"coefficients 0)", UserWarning, stacklevel=4)
+        return state, None
 
 
 def fit_problem(problem: GLMProblem, method: str = "irls", start=None, tol: float = 1e-8,
@@ -552,14 +641,18 @@ def fit_problem(problem: GLMProblem, method: str = "irls", start=None, tol: floa
         raise ValueError(f"cov_type: must be 'nonrobust', 'HC0' or 'HC1', got {cov_type!r}")
     plan = PLANS[method]
     keep = problem.n <= KEEP_VECTORS_UP_TO if keep_vectors is None else keep_vectors
-    state = initial_state(problem, start, with_llf=keep)
+    state, pending = _start(problem, start, plan, keep)
     history = [state]
     converged = False
     stalled = False
     distance = _DistanceToOptimum(problem) if convergence == "glmteach" else None
     for _ in range(maxiter):
-        target, solver, kind = plan(state, problem)
-        new = _take_step(state, problem, target, with_llf=keep)
+        if pending is not None:  # the first step, already taken by _start
+            new, solver, kind = pending
+            pending = None
+        else:
+            target, solver, kind = plan(state, problem)
+            new = _take_step(state, problem, target, with_llf=keep)
         if distance is None:
             criterion = abs(new.deviance - state.deviance) / (abs(new.deviance) + 0.1)
         else:
@@ -692,21 +785,24 @@ def _warn_if_separated(results) -> None:
     def near_edge(edge):
         return (mu < edge) | (mu > 1 - edge) if binomial else mu < edge
 
+    # evidence: means numerically on the edge (R's 10 machine epsilons), or rows still
+    # drifting towards it (see ``_drifting_rows``)
     at_edge = used & near_edge(SEPARATION_EDGE)
-    if not at_edge.any() and results.converged and len(history) >= 2 \
-            and history[-2].params is not None:
-        moved = np.abs(problem.X @ (history[-1].params - history[-2].params))
-        at_edge = used & (moved > DRIFT_STEP) & near_edge(DRIFT_EDGE)
+    if len(history) >= 2:
+        at_edge |= _drifting_rows(problem, history[-2], history[-1])
     if not at_edge.any():
         return
     params = np.asarray(results.params, dtype=float)
     order = np.argsort(-np.abs(params))
     largest = ", ".join(f"{problem.param_names[j]} = {params[j]:.3g}" for j in order[:3])
     n_used = int(np.count_nonzero(problem.weights > 0))
+    # complete separation: every row ends up predicted with certainty (the deviance
+    # goes to 0), even where a slow tail (cloglog towards 1) keeps a mean at 1 - 1e-10
+    complete = bool(at_edge[used].all()) or results.deviance <= 1e-6 * np.sum(problem.weights)
     if binomial:
         what = (f"{int(at_edge.sum())} of {n_used} fitted probabilities are numerically "
                 f"0 or 1: the data look "
-                f"{'completely' if at_edge[used].all() else 'quasi-completely'} separated")
+                f"{'completely' if complete else 'quasi-completely'} separated")
         where = "the rows where they split the 0s from the 1s"
     else:
         what = (f"{int(at_edge.sum())} of {n_used} fitted means of zero counts are "

@@ -1,7 +1,7 @@
 """Link functions g(mu) = eta and their inverses.
 
 A link maps the mean mu of the response onto the whole real line, where the linear
-predictor eta = x'beta lives (equation 13.1 of the seed chapter: eta = g(mu)).
+predictor eta = x'beta lives (Frees 2010, eq. 13.1: eta = g(mu)).
 Each class below gives four functions, the same protocol as R's ``make.link``:
 
 - ``link(mu)``            eta = g(mu)

@@ -308,7 +308,16 @@ def test_first_step_outside_mean_space_is_a_fit_error():
     y = np.random.default_rng(0).gamma(20.0, np.exp(4 * x) / 20.0)
     with pytest.raises(gt.FitError, match=r"^iteration 1: the first step from the data "
                                           r"start .*pass start= coefficients"):
-        gt.fit(np.column_stack([np.ones(60), x]), y, family=gt.Gamma())
+        gt.fit(np.column_stack([1.0 + x, x]), y, family=gt.Gamma())  # no intercept
+
+
+def test_first_step_outside_mean_space_restarts_with_a_warning():
+    x = np.linspace(0, 1, 60)
+    y = np.random.default_rng(0).gamma(20.0, np.exp(4 * x) / 20.0)
+    with pytest.warns(UserWarning, match=r"^the fit could not start from the data .*"
+                                         r"restarted from the intercept-only fit"):
+        res = gt.fit(np.column_stack([np.ones(60), x]), y, family=gt.Gamma())
+    assert res.converged
 
 
 def test_no_step_fraction_recovers_is_a_fit_error():
@@ -344,6 +353,7 @@ NAMED_TESTS = ["test_no_residual_degrees_of_freedom_warns", "test_maxiter_reache
                "test_zero_counts_separated_warns",
                "test_separated_binomial_warns",
                "test_first_step_outside_mean_space_is_a_fit_error",
+               "test_first_step_outside_mean_space_restarts_with_a_warning",
                "test_no_step_fraction_recovers_is_a_fit_error"]
 
 

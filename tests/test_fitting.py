@@ -311,16 +311,28 @@ def test_far_starts_with_vanishing_weights_recover(start):
         assert np.all(np.isfinite(state.w)) and np.all(np.isfinite(state.z))
 
 
-def test_data_start_failure_is_a_fit_error_that_asks_for_start_values():
-    """As in R ("no valid set of coefficients has been found: please supply starting
-    values"): from the data start there are no coefficients to halve back to."""
+def test_data_start_failure_restarts_from_the_intercept_only_fit():
+    """The first step from the data start leaves the mean space (R: "no valid set of
+    coefficients has been found: please supply starting values"); glmteach restarts
+    from the intercept-only fit, says so, and reaches the optimum a start= would."""
     X, y = _gamma_growth_data()
+    with pytest.warns(UserWarning, match=r"^the fit could not start from the data "
+                                         r"\(iteration 1: the first step .*restarted from "
+                                         r"the intercept-only fit"):
+        res = gt.fit(X, y, family=gt.Gamma())
+    reference = gt.fit(X, y, family=gt.Gamma(), start=[1 / y.mean(), 0.0])
+    assert res.converged and reference.converged
+    np.testing.assert_allclose(res.params, reference.params, rtol=1e-8)
+
+
+def test_data_start_failure_without_an_intercept_is_a_fit_error():
+    """Without a constant column there is no intercept-only fit to restart from."""
+    X, y = _gamma_growth_data()
+    X = np.column_stack([1.0 + X[:, 1], X[:, 1]])
     with pytest.raises(gt.FitError, match=r"^iteration 1: the first step from the data "
                                           r"start gives means outside the Gamma mean "
                                           r"space.*pass start= coefficients"):
         gt.fit(X, y, family=gt.Gamma())
-    res = gt.fit(X, y, family=gt.Gamma(), start=[1 / y.mean(), 0.0])
-    assert res.converged
 
 
 # -- separation ---------------------------------------------------------------------------
