@@ -69,16 +69,23 @@ def inputs_digest(folder: Path = NOTEBOOK_DIR) -> str:
 
 def _live_only_note(kind: str) -> dict:
     """A display output that says a kernel-only widget stands here."""
-    text = (f"Interactive in JupyterLab: this {kind} redraws with Python, which a static "
-            "page does not have; the figure before it tells the same story.")
+    if kind == "IRLS stepper":  # stored before glmteach.frames existed
+        text = ("Interactive in JupyterLab: the stored notebook does not hold this IRLS "
+                "stepper's pre-rendered frames yet (re-execute it with make notebooks); "
+                "the figure before it shows the same iterations.")
+    else:
+        text = (f"Interactive in JupyterLab: this {kind} redraws with Python, which a "
+                "static page does not have; the figure before it tells the same story.")
     link = f"<a href='{HOW_TO_RUN}.html'>How to run this yourself</a>"
     return {"text/html": f"<p class='glmteach-live-only'>{html.escape(text)} {link}.</p>",
             "text/plain": text}
 
 
 def _words(kind: str) -> str:
-    """``FamilyExplorer`` -> ``family explorer``."""
-    return re.sub(r"(?<!^)(?=[A-Z])", " ", kind).lower()
+    """``FamilyExplorer`` -> ``family explorer``, ``IRLSStepper`` -> ``IRLS stepper``."""
+    words = re.findall(r"[A-Z]+(?=[A-Z][a-z]|$)|[A-Z][a-z0-9]*|[a-z0-9]+", kind)
+    text = " ".join(w if w.isupper() and len(w) > 1 else w.lower() for w in words)
+    return text.replace("tweedie", "Tweedie")  # a name
 
 
 def book_notebook(nb: dict) -> dict:
