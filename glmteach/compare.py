@@ -26,9 +26,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from glmteach.exceptions import ComparisonError
 
@@ -206,6 +209,8 @@ def compare(
         }
     if not rows:
         raise ValueError("quantities: the two fits have no quantity in common to compare")
+    import pandas as pd  # here, not at the top: `import glmteach` stays light
+
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "quantity"
     result = Comparison(table=table, labels=tuple(labels))
