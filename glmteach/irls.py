@@ -28,14 +28,16 @@ non-finite deviance, or a deviance that rises.
 Convergence rules (``fit(..., convergence=...)``):
 
 - ``"glmteach"`` (default): stop at the first beta_k whose estimated relative distance
-  to the optimum is at most tol,
+  to the optimum is at most tol/10 (a margin for the estimate; never below 64 machine
+  epsilons, what rounding allows),
 
       criterion_k = max_j |d_j| s_j / max_j |beta_kj| s_j ,   d = beta-hat - beta_k ,
 
   with s_j the root mean square of column j over the rows (prior-weighted), so that
   the rule is the same whatever the units of the columns, of y and of the weights.  The
   distance d is estimated by a Newton-Raphson step from beta_k: d ~ H^{-1} U(beta_k),
-  U the score and H the observed information, exact to first order.  It costs
+  U the score and H the observed information, exact to first order (coefficients that
+  all move eta by less than 1e-3 of mu g'(mu) are measured against that floor).  It costs
   little: the step to beta_k already factored an information matrix M, and M^{-1} U
   needs only the score U = X' (W (z - eta + offset)), one pass over X.  For Newton's
   method, and for Fisher scoring with the canonical link (M = H then), that is d.  For
@@ -43,7 +45,10 @@ Convergence rules (``fit(..., convergence=...)``):
   scoring's linear convergence, so when it falls below tol, H is computed once and
   the Newton step H^{-1} U is the criterion (its ratio to M^{-1} U then corrects the
   later look-aheads).  The fit also stops, with a ``ConvergenceWarning``, when no
-  fraction of a step lowers the deviance while the criterion is still above tol.
+  fraction of a step lowers the deviance while the criterion is still above tol; and it
+  stops as converged when the data are separated (the estimates run off to infinity:
+  the deviance has reached its infimum, a PerfectSeparationWarning follows) or when
+  rounding error alone keeps the criterion from shrinking (see ``_stops_early``).
 - ``"R"``: R's ``glm.fit`` rule |D_k - D_{k-1}| / (|D_k| + 0.1) < tol.  The deviance
   is flat at the optimum, so a change of 1e-8 in it means a distance of about 1e-4
   in the coefficients; Fisher scoring with a non-canonical link, which converges only
@@ -106,8 +111,9 @@ class IterationState:
     ``convergence="glmteach"`` the estimated relative distance of ``params`` to the
     optimum, with ``convergence="R"`` the relative deviance change
     |D - D_old| / (|D| + 0.1); ``fit`` stops at the first state whose criterion is
-    below ``tol``.  In large fits (see ``keep_vectors`` of ``fit``) the vectors and
-    ``llf`` of iterations before the last are not kept (None), to save memory and time.
+    at most max(tol/10, 64 machine epsilons) (glmteach) or below ``tol`` (R).  In large
+    fits (see ``keep_vectors`` of ``fit``) the vectors and ``llf`` of iterations before
+    the last are not kept (None), to save memory and time.
     """
 
     iteration: int
@@ -427,7 +433,7 @@ def _check_controls(method: str, tol, maxiter, convergence: str = "glmteach") ->
     if not isinstance(convergence, str) or convergence not in CONVERGENCE_RULES:
         raise ValueError(
             f"convergence: must be 'glmteach' (the default: estimated relative distance of "
-            f"the coefficients to the optimum < tol) or 'R' (R's glm.fit rule "
+            f"the coefficients to the optimum <= tol/10) or 'R' (R's glm.fit rule "
             f"|D - D_old| / (|D| + 0.1) < tol), got {convergence!r}"
         )
 
