@@ -314,6 +314,15 @@ class GLMResults:
         position = {name: k for k, name in enumerate(names)}
         return frame.iloc[:, [position[c] for c in wanted]]
 
+    # -- influence and prediction with uncertainty (glmteach.influence, glmteach.prediction) --
+    def get_influence(self):
+        """Leverages, studentized residuals and Cook's distances: a ``GLMInfluence``
+        (statsmodels' ``GLMResults.get_influence(observed=False)``; R's hatvalues,
+        rstandard, cooks.distance)."""
+        from glmteach.influence import GLMInfluence
+
+        return GLMInfluence(self)
+
     # -- residuals ---------------------------------------------------------------------------
     @property
     def resid_response(self):
