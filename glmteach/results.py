@@ -245,6 +245,18 @@ class GLMResults:
         """
         if X_new is None:
             return self.linear_predictor if linear else self.fittedvalues
+        X, eta, index = self._new_rows(X_new, offset, exposure, stacklevel=3)
+        values = eta if linear else self.family.link.inverse(eta)
+        if index is not None and len(index) == len(values):
+            import pandas as pd
+
+            return pd.Series(values, index=index)
+        return values
+
+    def _new_rows(self, X_new, offset=None, exposure=None, stacklevel: int = 2):
+        """The design matrix of new rows, their linear predictor X_new beta + offset +
+        ln(exposure), and their row labels (or None): what ``predict`` and
+        ``get_prediction`` accept, checked the same way."""
         index = X_new.index if _is_pandas(X_new) else None
         raw = X_new
         if self.model_spec is not None and hasattr(X_new, "columns"):
@@ -278,7 +290,7 @@ class GLMResults:
             warnings.warn(
                 "predict: the model was fitted with an exposure but none is given for the "
                 "new rows, so exposure 1 is assumed (the predictions are rates per unit of "
-                "exposure); pass exposure= to predict totals", UserWarning, stacklevel=2)
+                "exposure); pass exposure= to predict totals", UserWarning, stacklevel=stacklevel)
         if exposure is not None:
             from glmteach.links import Log
 
@@ -292,12 +304,7 @@ class GLMResults:
                 raise ValueError(f"exposure: must be positive; {k} value"
                                  f"{' is' if k == 1 else 's are'} not")
             eta = eta + np.log(exposure)
-        values = eta if linear else self.family.link.inverse(eta)
-        if index is not None and len(index) == len(values):
-            import pandas as pd
-
-            return pd.Series(values, index=index)
-        return values
+        return X, eta, index
 
     def _by_column_names(self, frame):
         """A DataFrame X_new with the model's column names, reordered to the model's
@@ -322,6 +329,15 @@ class GLMResults:
         from glmteach.influence import GLMInfluence
 
         return GLMInfluence(self)
+
+    def get_prediction(self, X_new=None, offset=None, exposure=None, linear: bool = False):
+        """Predicted means with standard errors and intervals: a ``PredictionResults``
+        (statsmodels' ``get_prediction``; R's ``predict(fit, se.fit = TRUE)``).  Accepts
+        what ``predict`` accepts; ``linear=True`` gives the link scale."""
+        from glmteach.prediction import PredictionResults
+
+        return PredictionResults.from_results(self, X_new, offset=offset, exposure=exposure,
+                                              linear=linear)
 
     # -- residuals ---------------------------------------------------------------------------
     @property

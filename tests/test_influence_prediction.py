@@ -129,3 +129,96 @@ def test_hat_values_without_an_n_by_n_matrix():
     assert h.shape == (n,)
     assert abs(h.sum() - 2.0) < 1e-8
     assert stats.describe(h).minmax[0] > 0
+
+
+# -- get_prediction -----------------------------------------------------------------------------
+
+FRAME_COLUMNS = ["mean", "mean_se", "mean_ci_lower", "mean_ci_upper"]
+
+
+@pytest.mark.parametrize("alpha", [0.05, 0.2])
+@pytest.mark.parametrize("kind", KINDS)
+def test_prediction_frame_matches_statsmodels(kind, alpha):
+    res, ref, X = _pair(kind)
+    rng = np.random.default_rng(11)
+    X_new = np.column_stack([np.ones(5), rng.normal(size=5), rng.uniform(-1, 1, 5)])
+    ours = res.get_prediction(X_new).summary_frame(alpha=alpha)
+    theirs = ref.get_prediction(X_new).summary_frame(alpha=alpha)
+    assert list(ours.columns) == FRAME_COLUMNS == list(theirs.columns)
+    np.testing.assert_allclose(ours.to_numpy(), theirs.to_numpy(), rtol=1e-7)
+    # the link scale: statsmodels' which="linear" (R's predict(type="link", se.fit=TRUE))
+    lin = res.get_prediction(X_new, linear=True)
+    ref_lin = ref.get_prediction(X_new, which="linear")
+    np.testing.assert_allclose(lin.predicted_mean, ref_lin.predicted, rtol=1e-7)
+    np.testing.assert_allclose(lin.se_mean, ref_lin.se, rtol=1e-7)
+    np.testing.assert_allclose(lin.conf_int(alpha), ref_lin.conf_int(alpha=alpha), rtol=1e-7)
+    assert list(lin.summary_frame().columns) == ["predicted", "se", "ci_lower", "ci_upper"]
+    # without X_new: the rows of the fit
+    whole = res.get_prediction()
+    np.testing.assert_allclose(whole.predicted_mean, res.fittedvalues, rtol=1e-12)
+    np.testing.assert_allclose(whole.se_mean, ref.get_prediction().se_mean, rtol=1e-7)
+
+
+def test_prediction_interval_is_formed_on_the_link_scale():
+    res, _, X = _pair("binomial")
+    pred = res.get_prediction(X[:4])
+    q = stats.norm.isf(0.025)
+    eta = X[:4] @ np.asarray(res.params)
+    se = np.sqrt(np.einsum("ij,jk,ik->i", X[:4], res.cov_params(), X[:4]))
+    expit = 1 / (1 + np.exp(-(eta[:, None] + np.array([-q, q]) * se[:, None])))
+    np.testing.assert_allclose(pred.conf_int(), expit, rtol=1e-10)
+    mu = 1 / (1 + np.exp(-eta))
+    np.testing.assert_allclose(pred.se_mean, mu * (1 - mu) * se, rtol=1e-10)
+    assert np.all((pred.conf_int() > 0) & (pred.conf_int() < 1))
+
+
+def test_prediction_with_exposure_offset_and_a_formula():
+    rng = np.random.default_rng(5)
+    n = 80
+    df = pd.DataFrame({"x": rng.normal(size=n), "g": rng.choice(["a", "b", "c"], n),
+                       "t": rng.uniform(0.5, 4.0, n)})
+    df["y"] = rng.poisson(df["t"] * np.exp(0.2 + 0.4 * df["x"]))
+    import statsmodels.formula.api as smf
+
+    res = gt.glm("y ~ x + C(g)", data=df, family=gt.Poisson(), exposure="t", tol=1e-12)
+    ref = smf.glm("y ~ x + C(g)", data=df, family=sm.families.Poisson(),
+                  exposure=df["t"]).fit(tol=1e-13, tol_criterion="params")
+    new = pd.DataFrame({"x": [0.0, 1.0, -1.0], "g": ["a", "c", "b"], "t": [1.0, 2.0, 0.5]},
+                       index=["p", "q", "r"])
+    ours = res.get_prediction(new, exposure="t").summary_frame()
+    theirs = ref.get_prediction(new, exposure=new["t"]).summary_frame()
+    assert list(ours.index) == ["p", "q", "r"]
+    np.testing.assert_allclose(ours.to_numpy(), theirs.to_numpy(), rtol=1e-7)
+    np.testing.assert_allclose(ours["mean"], res.predict(new, exposure="t"), rtol=1e-12)
+    # an offset of ln(t) is the same as the exposure t
+    with pytest.warns(UserWarning, match="exposure 1 is assumed"):
+        by_offset = res.get_prediction(new, offset=np.log(new["t"]))
+    np.testing.assert_allclose(by_offset.predicted_mean, ours["mean"], rtol=1e-12)
+    # an array design matrix with the same coefficients
+    X = np.column_stack([np.ones(n), df["g"] == "b", df["g"] == "c", df["x"]]).astype(float)
+    arr = gt.fit(X, df["y"].to_numpy(float), family=gt.Poisson(), exposure=df["t"].to_numpy(),
+                 tol=1e-12)
+    X_new = np.array([[1, 0, 0, 0.0], [1, 0, 1, 1.0], [1, 1, 0, -1.0]])
+    np.testing.assert_allclose(arr.get_prediction(X_new, exposure=[1.0, 2.0, 0.5]).se_mean,
+                               theirs["mean_se"], rtol=1e-6)
+
+
+def test_prediction_uses_robust_covariance_of_the_fit():
+    X, y, _, _, _ = _data("poisson")
+    res = gt.fit(X, y, family=gt.Poisson(), cov_type="HC0", tol=1e-12)
+    ref = sm.GLM(y, X, family=sm.families.Poisson()).fit(cov_type="HC0", tol=1e-13,
+                                                         tol_criterion="params")
+    np.testing.assert_allclose(res.get_prediction(X[:6]).summary_frame().to_numpy(),
+                               ref.get_prediction(X[:6]).summary_frame().to_numpy(), rtol=1e-7)
+
+
+def test_prediction_bad_inputs():
+    res, _, X = _pair("poisson")
+    with pytest.raises(ValueError, match=r"^X_new: must have 3 columns"):
+        res.get_prediction(np.ones((2, 4)))
+    with pytest.raises(ValueError, match=r"^alpha: must be between 0 and 1"):
+        res.get_prediction(X[:2]).summary_frame(alpha=1.5)
+    with pytest.raises(ValueError, match=r"^linear: must be True or False"):
+        res.get_prediction(X[:2], linear="yes")
+    with pytest.raises(ValueError, match=r"^offset: without X_new the fit's own offset"):
+        res.get_prediction(offset=np.zeros(len(X)))
