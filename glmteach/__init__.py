@@ -11,6 +11,7 @@ only on demand, ``plotting`` (matplotlib) and ``widgets`` (ipywidgets).
 """
 
 from glmteach import datasets, families, links
+from glmteach.anova import anova
 from glmteach.compare import compare
 from glmteach.exceptions import (
     ComparisonError,
@@ -60,4 +61,5 @@ __all__ = [
     "FitError",
     "ComparisonError",
     "compare",
+    "anova",
 ]

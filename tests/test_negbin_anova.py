@@ -1,0 +1,145 @@
+"""gt.anova (R's anova.glm) and gt.fit_negative_binomial / gt.glm_nb (R's MASS::glm.nb)
+against deviance differences, scipy.stats tail probabilities, R's documented output and
+statsmodels' NegativeBinomial maximum likelihood (issue 17, items 8 and 9)."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import glmteach as gt
+from glmteach import links as L
+
+ANOVA_COLUMNS = ["Resid. Df", "Resid. Dev", "Df", "Deviance"]
+
+
+def _counts(seed: int = 2, n: int = 120):
+    rng = np.random.default_rng(seed)
+    df = pd.DataFrame({"x": rng.normal(size=n), "z": rng.uniform(-1, 1, n),
+                       "g": rng.choice(["a", "b", "c"], n)})
+    df["y"] = rng.poisson(np.exp(0.3 + 0.5 * df["x"] + 0.2 * (df["g"] == "b")))
+    df["w"] = rng.uniform(0.5, 2.0, n)
+    df["pos"] = rng.gamma(2.0, np.exp(0.1 + 0.3 * df["x"]) / 2.0)
+    return df
+
+
+def test_anova_dobson_example_as_documented_by_r():
+    """R's ?glm example (Dobson 1990, An Introduction to Generalized Linear Models, p. 93):
+    counts by outcome and treatment.  R prints for the three nested fits NULL, + outcome,
+    + treatment: residual deviances 10.5814, 5.1291, 5.1291 on 8, 6, 4 df; the outcome
+    term's deviance 5.4523 on 2 df with Pr(>Chi) = 0.06547."""
+    df = pd.DataFrame({"counts": [18, 17, 15, 20, 10, 20, 25, 13, 12],
+                       "outcome": ["1", "2", "3"] * 3,
+                       "treatment": ["1"] * 3 + ["2"] * 3 + ["3"] * 3})
+    fits = [gt.glm(f, data=df, family=gt.Poisson(), tol=1e-12)
+            for f in ("counts ~ 1", "counts ~ C(outcome)", "counts ~ C(outcome) + C(treatment)")]
+    table = gt.anova(*fits)
+    assert list(table.columns) == [*ANOVA_COLUMNS, "Pr(>Chi)"]
+    assert list(table.index) == [1, 2, 3]
+    np.testing.assert_allclose(table["Resid. Df"], [8, 6, 4])
+    np.testing.assert_allclose(table["Resid. Dev"], [10.5814, 5.1291, 5.1291], atol=5e-5)
+    assert abs(table.loc[2, "Deviance"] - 5.4523) < 5e-5
+    assert abs(table.loc[2, "Pr(>Chi)"] - 0.06547) < 5e-6
+    assert abs(table.loc[3, "Deviance"]) < 1e-10
+    assert table.loc[1, ["Df", "Deviance", "Pr(>Chi)"]].isna().all()
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_anova_chisq_is_the_deviance_difference(weighted):
+    df = _counts()
+    w = "w" if weighted else None
+    small = gt.glm("y ~ x", data=df, family=gt.Poisson(), weights=w, tol=1e-12)
+    mid = gt.glm("y ~ x + z", data=df, family=gt.Poisson(), weights=w, tol=1e-12)
+    big = gt.glm("y ~ x + z + C(g)", data=df, family=gt.Poisson(), weights=w, tol=1e-12)
+    table = gt.anova(small, mid, big)
+    np.testing.assert_allclose(table["Resid. Dev"], [small.deviance, mid.deviance, big.deviance])
+    np.testing.assert_allclose(table["Df"].iloc[1:], [1, 2])
+    dev = [small.deviance - mid.deviance, mid.deviance - big.deviance]
+    np.testing.assert_allclose(table["Deviance"].iloc[1:], dev, rtol=1e-12)
+    np.testing.assert_allclose(table["Pr(>Chi)"].iloc[1:],
+                               [stats.chi2.sf(dev[0], 1), stats.chi2.sf(dev[1], 2)], rtol=1e-10)
+    # the same models in decreasing order: R's table with negative Df, same p-values
+    down = gt.anova(big, mid, small)
+    np.testing.assert_allclose(down["Df"].iloc[1:], [-2, -1])
+    np.testing.assert_allclose(down["Pr(>Chi)"].iloc[1:], table["Pr(>Chi)"].iloc[1:][::-1],
+                               rtol=1e-10)
+    assert gt.anova(small, big, test="LRT")["Pr(>Chi)"].iloc[1] == pytest.approx(
+        stats.chi2.sf(small.deviance - big.deviance, 3), rel=1e-10)
+
+
+def test_anova_with_estimated_dispersion_uses_the_largest_model():
+    """Gamma: R's anova(test="F") takes the dispersion of the largest model (its Pearson
+    X^2 / df_resid): F = (Deviance / Df) / phi on (Df, df_resid of the largest model);
+    test="Chisq" refers Deviance / phi to chi^2_Df."""
+    df = _counts()
+    fam = gt.Gamma(L.Log())
+    small = gt.glm("pos ~ x", data=df, family=fam, tol=1e-12)
+    big = gt.glm("pos ~ x + z + C(g)", data=df, family=fam, tol=1e-12)
+    phi = big.pearson_chi2 / big.df_resid
+    assert phi == pytest.approx(big.scale, rel=1e-12)
+    dev = small.deviance - big.deviance
+    table = gt.anova(small, big, test="F")
+    assert list(table.columns) == [*ANOVA_COLUMNS, "F", "Pr(>F)"]
+    f = dev / 3 / phi
+    assert table.loc[2, "F"] == pytest.approx(f, rel=1e-10)
+    assert table.loc[2, "Pr(>F)"] == pytest.approx(stats.f.sf(f, 3, big.df_resid), rel=1e-10)
+    chisq = gt.anova(small, big)
+    assert chisq.loc[2, "Pr(>Chi)"] == pytest.approx(stats.chi2.sf(dev / phi, 3), rel=1e-10)
+
+
+def test_anova_f_test_with_fixed_dispersion_warns_like_r():
+    df = _counts()
+    small = gt.glm("y ~ x", data=df, family=gt.Poisson())
+    big = gt.glm("y ~ x + z", data=df, family=gt.Poisson())
+    with pytest.warns(UserWarning, match="F test with a Poisson family"):
+        table = gt.anova(small, big, test="F")
+    dev = small.deviance - big.deviance
+    assert table.loc[2, "Pr(>F)"] == pytest.approx(stats.chi2.sf(dev, 1), rel=1e-10)
+
+
+def test_anova_recognises_nesting_in_another_parametrisation():
+    """y ~ C(g) with treatment coding and the same space written as three indicators
+    without an intercept: nested both ways (Df 0), accepted."""
+    df = _counts()
+    X1 = np.column_stack([np.ones(len(df)), df["g"] == "b", df["g"] == "c"]).astype(float)
+    X2 = np.column_stack([df["g"] == "a", df["g"] == "b", df["g"] == "c"]).astype(float)
+    X3 = np.column_stack([X2, df["x"]])
+    y = df["y"].to_numpy(float)
+    fits = [gt.fit(X, y, family=gt.Poisson(), tol=1e-12) for X in (X1, X2, X3)]
+    table = gt.anova(*fits)
+    assert table.loc[2, "Df"] == 0
+    assert np.isnan(table.loc[2, "Pr(>Chi)"])
+    assert table.loc[3, "Df"] == 1
+
+
+def test_anova_refuses_what_r_would_get_wrong():
+    df = _counts()
+    a = gt.glm("y ~ x", data=df, family=gt.Poisson())
+    b = gt.glm("y ~ z", data=df, family=gt.Poisson())
+    with pytest.raises(ValueError, match=r"^results: models 1 and 2 are not nested"):
+        gt.anova(a, b)
+    with pytest.raises(ValueError, match=r"^results: anova needs at least two"):
+        gt.anova(a)
+    with pytest.raises(ValueError, match=r"^test: must be one of"):
+        gt.anova(a, gt.glm("y ~ x + z", data=df, family=gt.Poisson()), test="Wald")
+    with pytest.raises(ValueError, match=r"^results: model 2 is not a GLMResults"):
+        gt.anova(a, "y ~ x + z")
+    other = df.assign(y=df["y"] + 1)
+    with pytest.raises(ValueError, match=r"^results: model 2 is not fitted to the same data.*"
+                                         r"responses differ"):
+        gt.anova(a, gt.glm("y ~ x + z", data=other, family=gt.Poisson()))
+    with pytest.raises(ValueError, match=r"prior weights differ"):
+        gt.anova(a, gt.glm("y ~ x + z", data=df, family=gt.Poisson(), weights="w"))
+    with pytest.raises(ValueError, match=r"offsets \(or exposures\) differ"):
+        gt.anova(a, gt.glm("y ~ x + z", data=df, family=gt.Poisson(), exposure="w"))
+    with pytest.raises(ValueError, match=r"families differ"):
+        gt.anova(a, gt.glm("y ~ x + z", data=df, family=gt.NegativeBinomial(alpha=0.5)))
+    with pytest.raises(ValueError, match=r"\(100 rows against 120\)"):
+        gt.anova(a, gt.glm("y ~ x + z", data=df.iloc[:100], family=gt.Poisson()))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gt.anova([a, gt.glm("y ~ x + z", data=df, family=gt.Poisson())])  # a list works too
