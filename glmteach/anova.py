@@ -26,7 +26,6 @@ same space are recognised).  Anything else is a ``ValueError``.
 from __future__ import annotations
 
 import numpy as np
-from scipy import linalg, stats
 
 __all__ = ["anova"]
 
@@ -66,6 +65,8 @@ def _check_same_data(first, other, k: int) -> None:
 def _lies_in_span(small: np.ndarray, big: np.ndarray) -> bool:
     """Every column of ``small`` is a linear combination of the columns of ``big``:
     the residual of its least squares projection is below SPAN_TOL of its norm."""
+    from scipy import linalg
+
     q, _ = linalg.qr(big, mode="economic", check_finite=False)
     residual = small - q @ (q.T @ small)
     norms = np.linalg.norm(small, axis=0)
@@ -94,6 +95,7 @@ def anova(*results, test: str = "Chisq"):
     import warnings
 
     import pandas as pd
+    from scipy import stats  # here, not at import: scipy.stats takes a third of a second
 
     from glmteach.results import GLMResults
 
