@@ -2,7 +2,8 @@
 
 The formula is turned into a response vector and a labelled design matrix by
 formulaic (the same Wilkinson notation as R, patsy and statsmodels' ``smf.glm``), then
-fitted by ``gt.fit``.  ``weights``, ``offset`` and ``exposure`` may be column names.
+fitted by ``gt.fit``.  ``weights``, ``offset``, ``exposure``, ``freq_weights`` and the
+cluster ``groups`` of ``cov_kwds`` may be column names.
 """
 
 from __future__ import annotations
@@ -76,13 +77,25 @@ def _refuse_text_response(formula: str, data) -> None:
                 f"{levels[-1]!r} here; glmteach does not guess)")
 
 
+def _groups_column(data, cov_kwds):
+    """cov_kwds={"groups": "firm"} names a column of data (of any type: labels)."""
+    if not isinstance(cov_kwds, dict) or not isinstance(cov_kwds.get("groups"), str):
+        return cov_kwds
+    name = cov_kwds["groups"]
+    if name not in data.columns:
+        raise ValueError(f"groups: {name!r} is not a column of data")
+    return {**cov_kwds, "groups": data[name].to_numpy()}
+
+
 def glm(formula: str, data, family=None, weights=None, offset=None, exposure=None,
-        **fit_options):
+        freq_weights=None, **fit_options):
     """Fit a GLM described by a formula; returns ``GLMResults`` with labelled params.
 
     Categorical variables are written ``C(x)`` (or are detected from string columns);
     the first level is the reference.  ``fit_options`` go to ``gt.fit`` (method, start,
-    tol, maxiter, cov_type, ...).  ``results.predict(new_data)`` accepts raw data.
+    tol, maxiter, cov_type, scale, use_t, ...).  ``freq_weights`` may be a column name,
+    and so may the groups of ``cov_kwds={"groups": "firm"}`` for ``cov_type="cluster"``.
+    ``results.predict(new_data)`` accepts raw data.
     """
     from formulaic import model_matrix
 
@@ -102,7 +115,9 @@ def glm(formula: str, data, family=None, weights=None, offset=None, exposure=Non
         weights=_column_or_values(data, weights, "weights"),
         offset=_column_or_values(data, offset, "offset"),
         exposure=_column_or_values(data, exposure, "exposure"),
-        **fit_options,
+        freq_weights=_column_or_values(data, freq_weights, "freq_weights"),
+        **{**fit_options, **({"cov_kwds": _groups_column(data, fit_options["cov_kwds"])}
+                             if "cov_kwds" in fit_options else {})},
     )
     results.model_spec = _new_design(X.model_spec)
     results.formula = formula

@@ -638,13 +638,16 @@ def _start(problem: GLMProblem, start, plan, keep: bool):
 
 def fit_problem(problem: GLMProblem, method: str = "irls", start=None, tol: float = 1e-8,
                 maxiter: int = 100, keep_vectors: bool | None = None,
-                cov_type: str = "nonrobust", convergence: str = "glmteach"):
-    """Fit a validated ``GLMProblem``; see ``fit``."""
-    from glmteach.results import GLMResults
+                cov_type: str = "nonrobust", convergence: str = "glmteach",
+                use_t: bool = False, scale=None, cov_kwds: dict | None = None):
+    """Fit a validated ``GLMProblem``; see ``fit``.  ``scale`` (when not None) replaces
+    the problem's scale rule for this fit."""
+    from glmteach.results import GLMResults, check_inference_options
 
     _check_controls(method, tol, maxiter, convergence)
-    if cov_type not in ("nonrobust", "HC0", "HC1"):
-        raise ValueError(f"cov_type: must be 'nonrobust', 'HC0' or 'HC1', got {cov_type!r}")
+    check_inference_options(problem, cov_type, cov_kwds, use_t)
+    if scale is not None:
+        problem = problem.with_scale(scale)
     plan = PLANS[method]
     keep = problem.n <= KEEP_VECTORS_UP_TO if keep_vectors is None else keep_vectors
     state, pending = _start(problem, start, plan, keep)
@@ -696,7 +699,7 @@ def fit_problem(problem: GLMProblem, method: str = "irls", start=None, tol: floa
             f"Raise maxiter or check the model.",
             ConvergenceWarning, stacklevel=3,
         )
-    if not problem.family.scale_is_fixed and problem.df_resid <= 0:
+    if problem.scale_estimated and problem.df_resid <= 0:
         warnings.warn(
             f"{problem.n} observations and {problem.p} coefficients leave no residual "
             f"degrees of freedom: the {problem.family.name} scale cannot be estimated, so "
@@ -706,7 +709,7 @@ def fit_problem(problem: GLMProblem, method: str = "irls", start=None, tol: floa
     if history[-1].llf is None:
         history[-1] = dataclasses.replace(history[-1], llf=problem.loglike(history[-1].mu))
     results = GLMResults(problem, history, converged=converged, method=method,
-                         cov_type=cov_type)
+                         cov_type=cov_type, use_t=use_t, cov_kwds=cov_kwds)
     if isinstance(problem.family, Tweedie) and np.isnan(results.llf) and problem.df_resid > 0:
         warnings.warn(
             f"the Tweedie density has no series implemented here for power "
@@ -715,7 +718,7 @@ def fit_problem(problem: GLMProblem, method: str = "irls", start=None, tol: floa
             UserWarning, stacklevel=3,
         )
     _warn_if_separated(results)
-    if not problem.family.scale_is_fixed and problem.df_resid > 0 and _fits_exactly(results):
+    if problem.scale_estimated and problem.df_resid > 0 and _fits_exactly(results):
         warnings.warn(
             "the model fits every observation exactly (to rounding error): the estimated "
             f"{problem.family.name} scale is {results.scale:.3g}, so the standard errors "
@@ -729,13 +732,20 @@ def fit_problem(problem: GLMProblem, method: str = "irls", start=None, tol: floa
 
 def fit(X, y, family=None, weights=None, offset=None, exposure=None, method: str = "irls",
         start=None, tol: float = 1e-8, maxiter: int = 100, keep_vectors: bool | None = None,
-        cov_type: str = "nonrobust", convergence: str = "glmteach"):
+        cov_type: str = "nonrobust", convergence: str = "glmteach", *,
+        freq_weights=None, scale=None, use_t: bool = False, cov_kwds: dict | None = None):
     """Fit a GLM by maximum likelihood and return a ``GLMResults``.
 
     Parameters
     ----------
     X, y, family, weights, offset, exposure
         See ``GLMProblem`` (weights are prior weights: phi_i = phi / w_i).
+    freq_weights : frequency (case) weights, whole numbers >= 0: a row with weight 3
+        counts as three identical rows, and every result (params, bse, nobs, df_resid,
+        scale, llf, aic, bic, robust covariances) equals the fit of the repeated data.
+        statsmodels' ``GLM(freq_weights=)`` (whose ``nobs`` is the number of rows as
+        given; here ``nobs`` is the number of repeated rows, sum f_i).  Both kinds of
+        weight may be given: row i then stands for f_i rows of prior weight w_i.
     method : "irls" (Fisher scoring) or "newton" (Newton-Raphson, observed information)
     start : optional starting coefficients; by default IRLS starts from the data
     tol : the convergence tolerance of the ``convergence`` rule
@@ -752,11 +762,24 @@ def fit(X, y, family=None, weights=None, offset=None, exposure=None, method: str
         ``history[k].criterion`` holds what the rule measured at iteration k.
     keep_vectors : keep eta, mu, z, w and llf of every iteration in ``history`` (default:
         when n <= 20,000); the final iteration always has them.
-    cov_type : "nonrobust" (model-based), "HC0" or "HC1" (sandwich) for bse and p-values
+    cov_type : "nonrobust" (model-based), "HC0" or "HC1" (sandwich), or "cluster" with
+        ``cov_kwds={"groups": g}`` (cluster-robust); see ``GLMResults.cov_params``
+    cov_kwds : {"groups": one group label per row of X} for ``cov_type="cluster"``
+    scale : None (default: 1 for Binomial, Poisson and NegativeBinomial, Pearson
+        X^2 / df_resid otherwise), a positive number (phi fixed), "X2" (Pearson X^2 /
+        df_resid for any family) or "dev" (deviance / df_resid), as statsmodels'
+        ``GLM.fit(scale=)``; it changes bse, cov_params, p-values and llf (as in
+        statsmodels; see ``GLMProblem.llf_scale``), not the coefficients
+    use_t : False (default, as statsmodels): z statistics and normal p-values and
+        intervals; True: Student t on df_resid degrees of freedom (R's summary.glm for
+        families with an estimated dispersion); with ``cov_type="cluster"`` t on G - 1
+        degrees of freedom (G groups), as statsmodels
     """
-    problem = GLMProblem(X, y, family, weights=weights, offset=offset, exposure=exposure)
+    problem = GLMProblem(X, y, family, weights=weights, offset=offset, exposure=exposure,
+                         freq_weights=freq_weights, scale=scale)
     return fit_problem(problem, method=method, start=start, tol=tol, maxiter=maxiter,
-                       keep_vectors=keep_vectors, cov_type=cov_type, convergence=convergence)
+                       keep_vectors=keep_vectors, cov_type=cov_type, convergence=convergence,
+                       use_t=use_t, cov_kwds=cov_kwds)
 
 
 def _fits_exactly(results) -> bool:

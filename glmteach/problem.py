@@ -11,6 +11,9 @@ and the number of rows that break it) are listed in ``docs/bad_inputs.md``.
 
 from __future__ import annotations
 
+import copy
+import numbers
+
 import numpy as np
 from scipy import linalg
 from scipy.linalg import blas
@@ -18,7 +21,7 @@ from scipy.linalg import blas
 from glmteach import families as F
 from glmteach import links as L
 
-__all__ = ["GLMProblem"]
+__all__ = ["GLMProblem", "check_scale"]
 
 # A column is aliased when the part of it that the earlier columns cannot explain has
 # less than sqrt(1e-12) = 1e-6 of its length (R's QR uses 1e-7 on the same quantity).
@@ -180,6 +183,48 @@ def _vector(value, name: str, n: int) -> np.ndarray:
     return arr
 
 
+SCALE_RULES = ("X2", "dev")
+
+
+def check_scale(scale):
+    """The ``scale`` argument of ``gt.fit`` (statsmodels' ``GLM.fit(scale=)``): None (the
+    default rule), a positive finite number (phi fixed at it), or "X2" / "dev" (either
+    case, as statsmodels).  Returns None, a float, "X2" or "dev"."""
+    if scale is None:
+        return None
+    if isinstance(scale, str):
+        for rule in SCALE_RULES:
+            if scale.lower() == rule.lower():
+                return rule
+        raise ValueError(
+            f"scale: must be None (the default: 1 for Binomial, Poisson and "
+            f"NegativeBinomial, Pearson X2 / df_resid otherwise), a positive number, 'X2' "
+            f"(Pearson X2 / df_resid) or 'dev' (deviance / df_resid), got {scale!r}")
+    if isinstance(scale, bool | np.bool_) or not isinstance(scale, numbers.Real) \
+            or not np.isfinite(scale) or scale <= 0:
+        raise ValueError(f"scale: a fixed scale must be a positive finite number, got "
+                         f"{scale!r} (or pass None, 'X2' or 'dev')")
+    return float(scale)
+
+
+def _check_freq_weights(freq: np.ndarray) -> np.ndarray:
+    """Frequency weights are counts of identical rows: whole numbers >= 0.  Non-integer
+    values are refused (statsmodels accepts them; R's glm has no frequency weights):
+    a fractional count has no repeated-data meaning - pass such weights as ``weights``."""
+    negative = freq < 0
+    if negative.any():
+        raise ValueError(f"freq_weights: must be non-negative whole numbers (counts of "
+                         f"identical rows); {_rows(negative, 'is/are')} negative"
+                         f"{_first_rows(negative)}")
+    fractional = np.abs(freq - np.rint(freq)) > 1e-8 * np.maximum(1.0, freq)
+    if fractional.any():
+        raise ValueError(
+            f"freq_weights: must be whole numbers (a row with weight 3 counts as three "
+            f"identical rows); {_rows(fractional, 'is/are')} not{_first_rows(fractional)}. "
+            f"For non-integer weights use weights= (prior weights, phi_i = phi / w_i)")
+    return np.rint(freq)
+
+
 class GLMProblem:
     """X, y, family, prior weights and offset, checked and stored as float arrays.
 
@@ -192,10 +237,17 @@ class GLMProblem:
     weights : (n,) prior weights w_i, giving phi_i = phi / w_i (binomial: trials)
     offset : (n,) known part of the linear predictor
     exposure : (n,) positive exposure; adds ln(exposure) to the offset (log link only)
+    freq_weights : (n,) frequency (case) weights f_i: whole numbers >= 0, a row with
+        f_i = 3 counts as three identical rows.  Every result equals the fit of the data
+        with each row repeated f_i times.  The fit uses the total weight f_i w_i
+        (``weights``; ``prior_weights`` holds w_i alone); ``nobs`` is the number of
+        repeated rows, sum f_i over the rows of positive weight (statsmodels' ``nobs``
+        counts the rows as given; its ``df_resid`` counts the repeats).
+    scale : None, a positive number, "X2" or "dev"; see ``scale`` below
     """
 
     def __init__(self, X, y, family: F.Family | None = None, weights=None, offset=None,
-                 exposure=None):
+                 exposure=None, freq_weights=None, scale=None):
         family = F.Gaussian() if family is None else family
         if not isinstance(family, F.Family):
             raise ValueError(
@@ -212,8 +264,9 @@ class GLMProblem:
         if self.row_index is None and _is_pandas(y):
             self.row_index = y.index
         self.response_name = getattr(y, "name", None) if _is_pandas(y) else None
+        self.scale_rule = check_scale(scale)
         for value, name in ((y, "y"), (weights, "weights"), (offset, "offset"),
-                            (exposure, "exposure")):
+                            (exposure, "exposure"), (freq_weights, "freq_weights")):
             _check_index(value, name, X.index if _is_pandas(X) else None)
 
         X = _to_float_array(X, "X")
@@ -253,10 +306,16 @@ class GLMProblem:
                 f"y: the {family.name} family needs {family.y_rule}; "
                 f"{_rows(bad_y, 'breaks/break')} this rule{_first_rows(bad_y)}"
             )
+        freq = None
+        if freq_weights is not None:
+            freq = _check_freq_weights(_vector(freq_weights, "freq_weights", n))
         if prior is None:
             prior = np.ones(n)
         if not (prior > 0).any():
             raise ValueError("weights: at least one weight must be positive")
+        if freq is not None and not (prior * freq > 0).any():
+            raise ValueError("freq_weights: at least one row must have a positive frequency "
+                             "weight (and a positive prior weight)")
         if isinstance(family, F.Binomial) and weights is not None and np.ndim(y) == 1:
             self._check_binomial_counts(y, prior)
 
@@ -283,14 +342,28 @@ class GLMProblem:
         # must not change a fitted result, and nothing here may change the data either.
         self.X = _owned(X, original_X)
         self.y = _owned(y, original_y)
-        self.weights = _owned(prior, weights)
+        # ``weights`` is what the fit uses: w_i, or f_i w_i with frequency weights (the
+        # score, deviance and X^2 of f_i identical rows are f_i times those of one)
+        self.prior_weights = _owned(prior, weights)
+        self.freq_weights = None
+        if freq is None:
+            self.weights = self.prior_weights
+        else:
+            self.freq_weights = _owned(freq, freq_weights)
+            total = prior * freq
+            total.flags.writeable = False
+            self.weights = total
         self.offset = _owned(off, offset)
         if self.exposure is not None:
             self.exposure = _owned(self.exposure, exposure)
         self.n, self.p = n, p
         # rows of weight 0 carry no information and are counted nowhere (nobs, df_resid,
-        # scale, llf, aic, bic, HC1), so a fit with them equals the fit without them
-        self.nobs = int(np.count_nonzero(self.weights > 0))
+        # scale, llf, aic, bic, HC1), so a fit with them equals the fit without them;
+        # with frequency weights a row counts f_i times
+        if self.freq_weights is None:
+            self.nobs = int(np.count_nonzero(self.weights > 0))
+        else:
+            self.nobs = int(np.sum(self.freq_weights[self.weights > 0]))
         self._check_rank()
 
     # -- construction helpers -------------------------------------------------------
@@ -452,27 +525,59 @@ class GLMProblem:
         with np.errstate(divide="ignore", over="ignore"):
             return float(np.sum(np.divide(sq, var, out=np.zeros_like(sq), where=sq > 0)))
 
+    def with_scale(self, scale) -> GLMProblem:
+        """The same problem (sharing its arrays) with another scale rule."""
+        other = copy.copy(self)
+        other.scale_rule = check_scale(scale)
+        return other
+
+    @property
+    def scale_estimated(self) -> bool:
+        """True when phi-hat is estimated from the residuals (needs df_resid > 0)."""
+        rule = self.scale_rule
+        return rule in SCALE_RULES or (rule is None and not self.family.scale_is_fixed)
+
     def scale(self, mu: np.ndarray) -> float:
-        """phi-hat: 1 for Binomial, Poisson and NegativeBinomial; otherwise X^2 / (n - p),
-        the moment estimator of section 13.4 (statsmodels' and R's summary default)."""
-        if self.family.scale_is_fixed:
+        """phi-hat, by the rule ``scale_rule`` (statsmodels' ``GLM.fit(scale=)``):
+
+        - None (default): 1 for Binomial, Poisson and NegativeBinomial; otherwise
+          X^2 / (n - p), the moment estimator of section 13.4 (statsmodels' and R's
+          summary default);
+        - a number: phi fixed at that value (for any family);
+        - "X2": X^2 / (n - p) for every family (the quasi-likelihood dispersion of
+          R's quasipoisson / quasibinomial);
+        - "dev": D / (n - p), the deviance-based estimator.
+
+        NaN when an estimated scale has no residual degrees of freedom."""
+        rule = self.scale_rule
+        if isinstance(rule, float):
+            return rule
+        if rule is None and self.family.scale_is_fixed:
             return 1.0
         if self.df_resid <= 0:
             return float("nan")
+        if rule == "dev":
+            return self.deviance(mu) / self.df_resid
         return self.pearson_chi2(mu) / self.df_resid
 
     def llf_scale(self, mu: np.ndarray) -> float:
-        """The scale at which the log-likelihood is reported.  As in statsmodels, the
-        Gaussian identity-link model reports the concentrated (profile) likelihood, at
-        the maximum likelihood scale sum w (y - mu)^2 / nobs; every other model uses
-        ``scale``."""
+        """The scale at which the log-likelihood is reported, as statsmodels does for
+        every scale rule: the Gaussian identity-link model reports the concentrated
+        (profile) likelihood, at the maximum likelihood scale sum w (y - mu)^2 / nobs,
+        whatever ``scale_rule`` says; the binomial log-likelihood is that of the counts,
+        which has no dispersion (statsmodels' ``Binomial.loglike_obs`` ignores the
+        scale), so 1; every other model uses ``scale`` (a Poisson fit with scale="X2"
+        reports sum w ln f(y; mu) / phi-hat, statsmodels' scaled quasi-likelihood)."""
         if isinstance(self.family, F.Gaussian) and isinstance(self.link, L.Identity):
             return float(np.sum(self.weights * (self.y - mu) ** 2) / self.nobs)
+        if isinstance(self.family, F.Binomial):
+            return 1.0
         return self.scale(mu)
 
     def loglike(self, mu: np.ndarray) -> float:
         """Log-likelihood sum_i ln f(y_i; mu_i, phi / w_i) at ``llf_scale``.  Rows with
-        zero weight carry no information and are left out.  NaN when the family has no
+        zero weight carry no information and are left out; a row of frequency weight f_i
+        counts f_i times, at its prior weight.  NaN when the family has no
         density implemented (Tweedie with 2 < p != 3): the fit itself needs only the
         deviance, so it must not fail for want of the likelihood."""
         scale = self.llf_scale(mu)
@@ -480,6 +585,9 @@ class GLMProblem:
             return float("nan")
         used = self.weights > 0
         try:
+            if self.freq_weights is not None:  # f_i identical rows, each of prior w_i
+                return float(np.sum(self.freq_weights[used] * self.family.loglike_obs(
+                    self.y[used], np.asarray(mu)[used], scale, self.prior_weights[used])))
             if used.all():
                 return float(np.sum(self.family.loglike_obs(self.y, mu, scale, self.weights)))
             return float(np.sum(self.family.loglike_obs(

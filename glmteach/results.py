@@ -5,9 +5,15 @@ they will see there), and R where statsmodels has a known quirk:
 
 - Covariance: phi-hat (X' W X)^{-1}, W the Fisher weights at the estimate (the inverse
   of the information matrix 13.14); ``cov_type="HC0"``/``"HC1"`` gives the sandwich
-  (robust, "empirical") estimator of section 13.9.3, HC1 with the factor n / (n - p).
-- Tests use the normal distribution (z statistics), as statsmodels does for GLMs.
-- scale: 1 for Binomial, Poisson and NegativeBinomial, else Pearson X^2 / (n - p).
+  (robust, "empirical") estimator of section 13.9.3, HC1 with the factor n / (n - p);
+  ``cov_type="cluster"`` the cluster-robust sandwich (see ``GLMResults.cov_params``).
+- Tests use the normal distribution (z statistics), as statsmodels does for GLMs;
+  ``use_t=True`` gives Student t on df_resid degrees of freedom, as R's summary.glm for
+  families with an estimated dispersion.
+- scale: 1 for Binomial, Poisson and NegativeBinomial, else Pearson X^2 / (n - p)
+  (``scale=`` of ``gt.fit`` chooses another rule, as statsmodels' ``fit(scale=)``).
+- Frequency weights: every result is that of the data with each row repeated f_i times;
+  ``nobs`` counts the repeated rows (statsmodels counts the rows as given).
 - llf: at that scale, except Gaussian with identity link, which reports the
   concentrated log-likelihood (scale = sum w (y - mu)^2 / n).
 - aic = -2 llf + 2 p, bic = -2 llf + p ln n, with p the number of coefficients (the
@@ -32,7 +38,57 @@ from glmteach.problem import GLMProblem, _holds_text, _is_pandas, _to_float_arra
 
 __all__ = ["GLMResults", "Summary"]
 
-COV_TYPES = ("nonrobust", "HC0", "HC1")
+COV_TYPES = ("nonrobust", "HC0", "HC1", "cluster")
+
+
+def _group_codes(groups, problem: GLMProblem) -> np.ndarray:
+    """Integer codes 0..G-1 of the cluster labels (any hashable values), one per row."""
+    import pandas as pd
+
+    if _is_pandas(groups) and problem.row_index is not None \
+            and len(groups) == len(problem.row_index) \
+            and not groups.index.equals(problem.row_index):
+        raise ValueError("groups: its index (row labels) differs from X's, so rows would "
+                         "be paired by position with other observations; align it first "
+                         "or pass a plain array")
+    values = np.asarray(groups)
+    if values.ndim == 2 and 1 in values.shape:
+        values = values.reshape(-1)
+    if values.ndim != 1 or values.shape[0] != problem.n:
+        raise ValueError(f"groups: must have one group label per row of X ({problem.n} "
+                         f"rows), got shape {np.shape(groups)}")
+    missing = np.asarray(pd.isna(values), dtype=bool)
+    if missing.any():
+        raise ValueError(f"groups: must not contain missing values (NaN/None); "
+                         f"{int(missing.sum())} row{'s are' if missing.sum() > 1 else ' is'} "
+                         f"missing (first at row {int(np.flatnonzero(missing)[0])}); "
+                         f"give them a group of their own or drop them")
+    codes, _ = pd.factorize(values)
+    return codes.astype(np.intp)
+
+
+def check_inference_options(problem: GLMProblem, cov_type: str, cov_kwds, use_t) -> None:
+    """Validate ``cov_type``, ``cov_kwds`` and ``use_t`` before a fit starts."""
+    if not isinstance(cov_type, str) or cov_type not in COV_TYPES:
+        raise ValueError(f"cov_type: must be 'nonrobust', 'HC0', 'HC1' or 'cluster', "
+                         f"got {cov_type!r}")
+    if not isinstance(use_t, bool | np.bool_):
+        raise ValueError(f"use_t: must be True or False, got {use_t!r}")
+    if cov_type == "cluster":
+        if not isinstance(cov_kwds, dict) or "groups" not in cov_kwds:
+            raise ValueError("cov_kwds: cov_type='cluster' needs cov_kwds={'groups': g}, "
+                             "g one group label per row of X")
+        unknown = sorted(set(cov_kwds) - {"groups"})
+        if unknown:
+            raise ValueError(f"cov_kwds: unknown key(s) {unknown}; only 'groups' is used "
+                             f"(statsmodels' default small-sample correction is applied)")
+        codes = _group_codes(cov_kwds["groups"], problem)
+        if np.unique(codes[problem.weights > 0]).size < 2:
+            raise ValueError("groups: cluster-robust covariance needs at least 2 groups "
+                             "among the rows of positive weight (it divides by G - 1)")
+    elif cov_kwds:
+        raise ValueError(f"cov_kwds: only used with cov_type='cluster' (got cov_type="
+                         f"{cov_type!r} and cov_kwds with keys {sorted(cov_kwds)})")
 
 
 def _check_alpha(alpha) -> float:
@@ -103,9 +159,13 @@ class GLMResults:
     """The result of ``gt.fit``: the problem, the iteration history and inference."""
 
     def __init__(self, problem: GLMProblem, history: list[IterationState], converged: bool,
-                 method: str = "irls", cov_type: str = "nonrobust"):
-        if cov_type not in COV_TYPES:
-            raise ValueError(f"cov_type: must be one of {COV_TYPES}, got {cov_type!r}")
+                 method: str = "irls", cov_type: str = "nonrobust", use_t: bool = False,
+                 cov_kwds: dict | None = None):
+        check_inference_options(problem, cov_type, cov_kwds, use_t)
+        self.use_t = bool(use_t)
+        self.cov_kwds = dict(cov_kwds) if cov_kwds else {}
+        self._groups = None if cov_type != "cluster" else \
+            _group_codes(self.cov_kwds["groups"], problem)
         self.problem = problem
         self.history = history
         self.converged = bool(converged)
@@ -158,21 +218,63 @@ class GLMResults:
 
     def _cov(self, cov_type: str) -> np.ndarray:
         if cov_type not in COV_TYPES:
-            raise ValueError(f"cov_type: must be one of {COV_TYPES}, got {cov_type!r}")
+            raise ValueError(f"cov_type: must be 'nonrobust', 'HC0', 'HC1' or 'cluster', "
+                         f"got {cov_type!r}")
         bread = self.normalized_cov_params
         if cov_type == "nonrobust":
             return self.scale * bread
         final, problem = self._final, self.problem
-        # score of observation i with respect to eta_i: w_i (y_i - mu_i) / (v(mu_i) g'(mu_i))
+        # score of row i with respect to eta_i: w_i (y_i - mu_i) / (v(mu_i) g'(mu_i)),
+        # with w_i = f_i w_i^prior: the score of f_i identical rows together
         score = final.w * (final.z - final.eta + problem.offset)
-        cov = bread @ problem.weighted_normal_equations(score**2) @ bread
+        n_obs, df = problem.nobs, problem.df_resid
+        if cov_type == "cluster":
+            if self._groups is None:
+                raise ValueError("cov_type: 'cluster' needs the groups, given to the fit "
+                                 "(gt.fit(..., cov_type='cluster', cov_kwds={'groups': g}))")
+            from scipy import sparse
+
+            codes = self._groups
+            used = problem.weights > 0
+            n_groups = np.unique(codes[used]).size
+            rows = np.arange(problem.n)
+            summing = sparse.csr_matrix((score, (codes, rows)),
+                                        shape=(int(codes.max()) + 1, problem.n))
+            group_scores = np.asarray(summing @ problem.X)  # u_g = sum_{i in g} s_i x_i
+            cov = bread @ (group_scores.T @ group_scores) @ bread
+            correction = n_groups / (n_groups - 1) * (n_obs - 1) / df if df > 0 \
+                else float("nan")
+            return cov * correction
+        if problem.freq_weights is not None:  # sum over the repeats: f_i s_i^2 = (f_i s_i)^2 / f_i
+            square = np.divide(score**2, problem.freq_weights,
+                               out=np.zeros(problem.n), where=problem.freq_weights > 0)
+        else:
+            square = score**2
+        cov = bread @ problem.weighted_normal_equations(square) @ bread
         if cov_type == "HC1":  # n / (n - p); undefined (NaN) when n = p
-            df = problem.df_resid
-            cov *= problem.nobs / df if df > 0 else float("nan")
+            cov *= n_obs / df if df > 0 else float("nan")
         return cov
 
     def cov_params(self, cov_type: str | None = None):
-        """Covariance matrix of the estimates (``cov_type`` defaults to the fit's)."""
+        r"""Covariance matrix of the estimates (``cov_type`` defaults to the fit's).
+
+        With B = (X' W X)^{-1}, s_i the score of row i with respect to its linear
+        predictor and n, p, G the numbers of (repeated) observations, coefficients and
+        groups:
+
+        - "nonrobust": phi-hat B, the inverse information (13.14);
+        - "HC0": B (sum_i s_i^2 x_i x_i') B, the sandwich of section 13.9.3;
+        - "HC1": HC0 times n / (n - p);
+        - "cluster": B (sum_g u_g u_g') B times G / (G - 1) (n - 1) / (n - p), with
+          u_g = sum_{i in g} s_i x_i the score of group g: statsmodels' default
+          (``use_correction=True``) and Stata's.  The scores of a group are summed
+          before they are squared, so correlation within groups is allowed.  With one
+          observation per group (G = n) the meat is HC0's and the factor
+          n / (n - 1) (n - 1) / (n - p) = n / (n - p) makes it exactly HC1.
+
+        With frequency weights each row counts f_i times: in HC0/HC1 a row adds
+        f_i s_i^2 x_i x_i', in a cluster its f_i copies are in the same group.
+        """
         cov = self._cov(cov_type or self.cov_type)
         if self.problem.labelled:
             import pandas as pd
@@ -195,16 +297,47 @@ class GLMResults:
             return self._by_param(self._final.params / self._bse)
 
     @property
+    def df_resid_inference(self) -> int | None:
+        """Degrees of freedom of the t distribution when ``use_t``: df_resid, or G - 1
+        with cluster-robust covariance (statsmodels' ``df_resid_inference``); None for z."""
+        if not self.use_t:
+            return None
+        if self.cov_type == "cluster":
+            return int(np.unique(self._groups[self.problem.weights > 0]).size) - 1
+        return self.df_resid
+
+    def _two_sided(self, stat: np.ndarray) -> np.ndarray:
+        df = self.df_resid_inference
+        if df is None:
+            return 2.0 * special.ndtr(-np.abs(stat))
+        if df <= 0:
+            return np.full(np.shape(stat), np.nan)
+        return 2.0 * special.stdtr(df, -np.abs(stat))
+
+    def _quantile(self, alpha: float) -> float:
+        """z_{1 - alpha/2}, or t_{df, 1 - alpha/2} when ``use_t`` (from the lower tail,
+        -t_{df, alpha/2}, so that tiny alpha stays finite)."""
+        df = self.df_resid_inference
+        if df is None:
+            return _normal_quantile(alpha)
+        if df <= 0:
+            return float("nan")
+        return float(-special.stdtrit(df, alpha / 2.0))
+
+    @property
     def pvalues(self):
-        """Two-sided p-values from the normal distribution: 2 P(Z > |z|)."""
+        """Two-sided p-values 2 P(Z > |z|) from the normal distribution, or
+        2 P(T > |t|) from Student's t on ``df_resid_inference`` degrees of freedom when
+        the fit has ``use_t=True``."""
         with np.errstate(divide="ignore", invalid="ignore"):  # bse = 0: an exact fit
             z = self._final.params / self._bse
-        return self._by_param(2.0 * special.ndtr(-np.abs(z)))
+        return self._by_param(self._two_sided(z))
 
     def conf_int(self, alpha: float = 0.05):
-        """Wald intervals beta-hat +/- z_{1 - alpha/2} se, one row per coefficient."""
+        """Wald intervals beta-hat +/- q se, one row per coefficient; q = z_{1 - alpha/2},
+        or t_{df, 1 - alpha/2} with ``use_t=True``."""
         alpha = _check_alpha(alpha)
-        half = _normal_quantile(alpha) * self._bse
+        half = self._quantile(alpha) * self._bse
         bounds = np.column_stack([self._final.params - half, self._final.params + half])
         if self.problem.labelled:
             import pandas as pd
@@ -347,7 +480,8 @@ class GLMResults:
 
     @property
     def resid_pearson(self):
-        """(y - mu) sqrt(w / v(mu)); their squares add up to ``pearson_chi2``."""
+        """(y - mu) sqrt(w / v(mu)); their squares add up to ``pearson_chi2`` (each
+        times its frequency weight, when given: w is the prior weight, as statsmodels)."""
         p, mu = self.problem, self._final.mu
         resid = p.y - mu
         # (y - mu) / sqrt(v) rather than (y - mu) sqrt(1 / v): a mean of 1e-320 next to
@@ -358,14 +492,15 @@ class GLMResults:
         with np.errstate(divide="ignore"):
             standardised = np.divide(resid, np.sqrt(var), out=np.zeros_like(resid),
                                      where=(resid != 0) & ((var > 0) | (p.y != 0)))
-        return self._by_row(standardised * np.sqrt(p.weights))
+        return self._by_row(standardised * np.sqrt(p.prior_weights))
 
     @property
     def resid_deviance(self):
-        """sign(y - mu) sqrt(w d(y, mu)); their squares add up to ``deviance``."""
+        """sign(y - mu) sqrt(w d(y, mu)); their squares add up to ``deviance`` (each
+        times its frequency weight, when given: w is the prior weight, as statsmodels)."""
         p, mu = self.problem, self._final.mu
         unit = np.maximum(p.family.unit_deviance(p.y, mu), 0.0)
-        return self._by_row(np.sign(p.y - mu) * np.sqrt(p.weights * unit))
+        return self._by_row(np.sign(p.y - mu) * np.sqrt(p.prior_weights * unit))
 
     @property
     def resid_working(self):
@@ -387,7 +522,7 @@ class GLMResults:
                               where=(diff != 0) & ((var > 0) | (p.y != 0)))
             # divided by sqrt(scale) last (a scale of 1e-312 must not overflow 1/scale);
             # an exact fit (scale 0) has only zero residuals: 0, not 0/0
-            scaled = np.divide(ratio * np.sqrt(p.weights), np.sqrt(self.scale),
+            scaled = np.divide(ratio * np.sqrt(p.prior_weights), np.sqrt(self.scale),
                                out=np.zeros_like(ratio), where=ratio != 0)
         return self._by_row(scaled)
 
@@ -400,10 +535,11 @@ class GLMResults:
         ci = np.asarray(self.conf_int(alpha))
         with np.errstate(divide="ignore", invalid="ignore"):  # bse = 0: an exact fit
             z = params / self._bse
-        pv = 2.0 * special.ndtr(-np.abs(z))
+        pv = self._two_sided(z)
         width = max(12, *(len(n) for n in names)) + 2
         lo, hi = f"[{alpha / 2:.3f}", f"{1 - alpha / 2:.3f}]"
-        header = (f"{'':<{width}}{'coef':>11}{'std err':>11}{'z':>9}{'P>|z|':>9}"
+        stat = "t" if self.use_t else "z"
+        header = (f"{'':<{width}}{'coef':>11}{'std err':>11}{stat:>9}{f'P>|{stat}|':>9}"
                   f"{lo:>11}{hi:>11}")
         rows = [
             f"{n:<{width}}{_cell(b, 11, 4)}{_cell(s, 11, 4)}{_cell(t, 9, 3)}{_cell(q, 9, 3)}"
@@ -418,9 +554,14 @@ class GLMResults:
             ("Iterations:", f"{self.n_iter} ({'' if self.converged else 'NOT '}converged)"),
             ("No. observations:", f"{self.nobs}"),
             ("Df residuals:", f"{self.df_resid}"),
+            ("Covariance:", self._covariance_text()),
+            ("Tests:", "z (normal)" if not self.use_t
+             else f"t, df = {self.df_resid_inference}"),
         ]
         right = [
             ("Scale:", f"{self.scale:.6g}"),
+            ("Scale rule:", self._scale_rule_text()),
+            ("Freq. weights:", self._freq_weights_text()),
             ("Deviance:", f"{self.deviance:.6g}"),
             ("Pearson chi2:", f"{self.pearson_chi2:.6g}"),
             ("Log-likelihood:", f"{self.llf:.6g}"),
@@ -436,6 +577,28 @@ class GLMResults:
         title = f"Generalized Linear Model: {dep}".center(len(header))
         return Summary("\n".join([title, rule, *info, rule, header, "-" * len(header),
                                   *rows, rule]))
+
+    def _covariance_text(self) -> str:
+        if self.cov_type == "cluster":
+            groups = np.unique(self._groups[self.problem.weights > 0]).size
+            return f"cluster ({groups} groups)"
+        return self.cov_type
+
+    def _scale_rule_text(self) -> str:
+        rule = self.problem.scale_rule
+        if isinstance(rule, float):
+            return "fixed"
+        if rule == "dev":
+            return "deviance / df"
+        if rule == "X2" or not self.family.scale_is_fixed:
+            return "Pearson X2 / df"
+        return "1 (family)"
+
+    def _freq_weights_text(self) -> str:
+        freq = self.problem.freq_weights
+        if freq is None:
+            return "none"
+        return f"{self.nobs} obs in {int(np.count_nonzero(self.problem.weights > 0))} rows"
 
     def __repr__(self) -> str:
         return (f"<GLMResults {self.family!r}: {self.nobs} observations, {self.problem.p} "
