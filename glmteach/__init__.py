@@ -31,6 +31,7 @@ from glmteach.families import (
 )
 from glmteach.formula import glm
 from glmteach.irls import IterationState, fit, initial_state, irls_step, newton_step
+from glmteach.negbin import AlphaAtZeroWarning, fit_negative_binomial, glm_nb
 from glmteach.problem import GLMProblem
 from glmteach.results import GLMResults
 
@@ -62,4 +63,7 @@ __all__ = [
     "ComparisonError",
     "compare",
     "anova",
+    "fit_negative_binomial",
+    "glm_nb",
+    "AlphaAtZeroWarning",
 ]

@@ -143,3 +143,119 @@ def test_anova_refuses_what_r_would_get_wrong():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         gt.anova([a, gt.glm("y ~ x + z", data=df, family=gt.Poisson())])  # a list works too
+
+
+# -- negative binomial with alpha estimated ------------------------------------------------------
+
+def _nb_data(seed: int, n: int = 400, alpha: float = 0.6, exposure: bool = False):
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([np.ones(n), rng.normal(size=n), rng.uniform(-1, 1, n)])
+    t = rng.uniform(0.5, 3.0, n) if exposure else np.ones(n)
+    mu = t * np.exp(X @ np.array([0.7, 0.4, -0.6]))
+    r = 1.0 / alpha
+    y = rng.negative_binomial(r, r / (r + mu)).astype(float)
+    return X, y, t
+
+
+def _statsmodels_nb(y, X, exposure=None):
+    import statsmodels.api as sm
+
+    return sm.NegativeBinomial(y, X, loglike_method="nb2", exposure=exposure).fit(
+        method="newton", maxiter=300, tol=1e-14, disp=0)
+
+
+@pytest.mark.parametrize(("seed", "alpha", "exposure"),
+                         [(1, 0.6, False), (2, 2.5, False), (3, 0.15, True), (4, 1.0, True)])
+def test_negative_binomial_matches_statsmodels_maximum_likelihood(seed, alpha, exposure):
+    X, y, t = _nb_data(seed, alpha=alpha, exposure=exposure)
+    res = gt.fit_negative_binomial(X, y, exposure=t if exposure else None)
+    ref = _statsmodels_nb(y, X, exposure=t if exposure else None)
+    assert isinstance(res, gt.GLMResults)
+    assert isinstance(res.family, gt.NegativeBinomial)
+    assert res.family.alpha == res.alpha
+    np.testing.assert_allclose(res.alpha, ref.params[-1], rtol=1e-8)
+    np.testing.assert_allclose(res.params, ref.params[:-1], rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(res.llf, ref.llf, rtol=1e-10)
+    np.testing.assert_allclose(res.aic, ref.aic, rtol=1e-10)
+    np.testing.assert_allclose(res.bic, ref.bic, rtol=1e-10)
+    np.testing.assert_allclose(res.alpha_se, ref.bse[-1], rtol=1e-6)
+    assert res.alpha_converged
+    # at alpha-hat the likelihood is maximal in alpha too: a GLM fit at alpha-hat * (1 +/- 1%)
+    for factor in (0.99, 1.01):
+        other = gt.fit(X, y, family=gt.NegativeBinomial(alpha=res.alpha * factor),
+                       exposure=t if exposure else None, tol=1e-12)
+        assert other.llf < res.llf
+
+
+def test_negative_binomial_prior_weights_count_like_repeated_rows():
+    """R's glm.nb weights multiply each row's log-likelihood: whole-number weights give
+    the fit of the data with the rows repeated (checked against statsmodels on those)."""
+    X, y, _ = _nb_data(5, n=200)
+    w = np.random.default_rng(9).integers(1, 4, len(y)).astype(float)
+    res = gt.fit_negative_binomial(X, y, weights=w)
+    rows = np.repeat(np.arange(len(y)), w.astype(int))
+    ref = _statsmodels_nb(y[rows], X[rows])
+    np.testing.assert_allclose(res.alpha, ref.params[-1], rtol=1e-8)
+    np.testing.assert_allclose(res.params, ref.params[:-1], rtol=1e-8)
+    np.testing.assert_allclose(res.llf, ref.llf, rtol=1e-10)
+
+
+def test_glm_nb_formula_front_end():
+    X, y, t = _nb_data(6, exposure=True)
+    df = pd.DataFrame({"y": y, "a": X[:, 1], "b": X[:, 2], "t": t})
+    res = gt.glm_nb("y ~ a + b", data=df, exposure="t")
+    ref = _statsmodels_nb(y, X, exposure=t)
+    assert list(res.params.index) == ["Intercept", "a", "b"]
+    np.testing.assert_allclose(res.params.to_numpy(), ref.params[:-1], rtol=1e-8)
+    np.testing.assert_allclose(res.alpha, ref.params[-1], rtol=1e-8)
+    np.testing.assert_allclose(res.llf, ref.llf, rtol=1e-10)
+    # R reports theta = 1 / alpha with se alpha_se / alpha^2; predict takes new raw data
+    new = df.iloc[:3]
+    np.testing.assert_allclose(res.predict(new, exposure="t"), res.fittedvalues.iloc[:3],
+                               rtol=1e-12)
+
+
+def test_poisson_data_warn_that_alpha_is_zero():
+    """Poisson counts whose sample variance is below the mean (score of alpha at 0,
+    sum[(y - mu)^2 - y] / 2, negative): alpha-hat = 0, a warning, and the Poisson fit."""
+    rng = np.random.default_rng(0)
+    n = 200
+    X = np.column_stack([np.ones(n), rng.normal(size=n)])
+    y = rng.poisson(np.exp(X @ np.array([0.5, 0.3]))).astype(float)
+    poisson = gt.fit(X, y, family=gt.Poisson(), tol=1e-12)
+    mu = poisson.fittedvalues
+    assert np.sum((y - mu) ** 2 - y) < 0
+    with pytest.warns(gt.AlphaAtZeroWarning, match=r"look Poisson"):
+        res = gt.fit_negative_binomial(X, y)
+    assert issubclass(gt.AlphaAtZeroWarning, UserWarning)
+    assert res.alpha <= 1e-8
+    assert np.isnan(res.alpha_se)
+    np.testing.assert_allclose(res.params, poisson.params, rtol=1e-7)
+    np.testing.assert_allclose(res.llf, poisson.llf, rtol=1e-8)
+    # the profile log-likelihood (statsmodels' NB2 loglike at the best beta for each
+    # alpha) falls as alpha leaves 0; statsmodels' own Newton fit steps to alpha < 0 (NaN)
+    import statsmodels.api as sm
+
+    model = sm.NegativeBinomial(y, X, loglike_method="nb2")
+    profile = []
+    for alpha in (1e-6, 1e-4, 1e-2, 1e-1):
+        beta = gt.fit(X, y, family=gt.NegativeBinomial(alpha=alpha), tol=1e-12).params
+        profile.append(model.loglike(np.r_[beta, alpha]))
+    assert np.all(np.diff(profile) < 0)
+    assert profile[0] < res.llf + 1e-9
+
+
+def test_negative_binomial_bad_inputs():
+    X, y, _ = _nb_data(1, n=50)
+    with pytest.raises(ValueError, match=r"^alpha_start: must be a positive finite number"):
+        gt.fit_negative_binomial(X, y, alpha_start=-1.0)
+    with pytest.raises(ValueError, match=r"^tol: must be a number between 0 and 1"):
+        gt.fit_negative_binomial(X, y, tol=0)
+    with pytest.raises(ValueError, match=r"^maxiter: must be a positive whole number"):
+        gt.fit_negative_binomial(X, y, maxiter=0)
+    with pytest.raises(ValueError, match=r"^family: fit_negative_binomial fits"):
+        gt.fit_negative_binomial(X, y, family=gt.Poisson())
+    with pytest.raises(ValueError, match=r"^freq_weights: not supported"):
+        gt.glm_nb("y ~ x", data=pd.DataFrame({"y": y, "x": X[:, 1]}), freq_weights=y)
+    with pytest.raises(ValueError, match=r"^y: the Poisson family needs non-negative counts"):
+        gt.fit_negative_binomial(X, -y - 1)
