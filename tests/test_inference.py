@@ -245,6 +245,11 @@ def test_freq_weights_match_statsmodels(name, ours_family, sm_family, y):
     close(ours.aic, theirs.aic)
     assert ours.df_resid == theirs.df_resid == FREQ.sum() - 3
     assert theirs.nobs == N and ours.nobs == FREQ.sum()
+    # t tests on the repeated rows' df_resid, in both
+    ours_t = gt_fit(y, ours_family, weights=WEIGHTS, freq_weights=FREQ, use_t=True)
+    theirs_t = sm_fit(y, sm_family, var_weights=WEIGHTS, freq_weights=FREQ, use_t=True)
+    close(ours_t.pvalues, theirs_t.pvalues)
+    close(ours_t.conf_int(), theirs_t.conf_int())
 
 
 def test_freq_weights_sandwich_matches_statsmodels_on_positive_weights():
@@ -392,3 +397,36 @@ def test_no_freq_weights_shares_the_prior_weights():
     problem = gt.GLMProblem(X, Y["poisson"], gt.Poisson(), weights=WEIGHTS)
     assert problem.freq_weights is None
     assert problem.weights is problem.prior_weights
+
+
+def test_cluster_with_frequency_weights_against_statsmodels():
+    """statsmodels sums the scores of a group without dividing by the frequency weights
+    (so the meat is that of the repeated rows, as here) but takes n in its correction
+    (n - 1) / (n - p) as the number of rows given; glmteach's n is the repeated rows."""
+    freq = FREQ + 1  # statsmodels' cluster code does not drop rows of weight 0
+    y = Y["poisson"]
+    kw = {"cov_type": "cluster", "cov_kwds": {"groups": GROUPS}}
+    ours = gt_fit(y, gt.Poisson(), freq_weights=freq, **kw)
+    theirs = sm_fit(y, sm.families.Poisson(), freq_weights=freq, **kw)
+    n, rows, p = freq.sum(), N, 3
+    close(ours.cov_params(),
+          theirs.cov_params() * ((n - 1) / (n - p)) / ((rows - 1) / (rows - p)))
+
+
+def test_dobson_quasipoisson_dispersion_from_r():
+    """R's ?glm example (Dobson 1990, a randomized controlled trial): counts on outcome and
+    treatment.  R prints residual deviance 5.1291 on 4 degrees of freedom, and with
+    family = quasipoisson 'Dispersion parameter for quasipoisson family taken to be
+    1.2933' - glmteach's scale="X2"; R's t tests for the quasi family are use_t=True."""
+    counts = np.array([18, 17, 15, 20, 10, 20, 25, 13, 12], dtype=float)
+    df = pd.DataFrame({"counts": counts, "outcome": [1, 2, 3] * 3,
+                       "treatment": [1] * 3 + [2] * 3 + [3] * 3})
+    res = gt.glm("counts ~ C(outcome) + C(treatment)", data=df, family=gt.Poisson(),
+                 scale="X2", use_t=True, tol=1e-12)
+    assert round(res.deviance, 4) == 5.1291 and res.df_resid == 4
+    assert round(res.scale, 4) == 1.2933
+    plain = gt.glm("counts ~ C(outcome) + C(treatment)", data=df, family=gt.Poisson(),
+                   tol=1e-12)
+    close(res.bse, np.asarray(plain.bse) * np.sqrt(res.scale))
+    t = np.asarray(res.params) / np.asarray(res.bse)
+    close(res.pvalues, 2 * stats.t.sf(np.abs(t), 4))
