@@ -13,12 +13,14 @@ inverse link:
 
     [g^{-1}(eta_0 - q se(eta_0)),  g^{-1}(eta_0 + q se(eta_0))],
 
-q the normal quantile z_{1 - alpha/2} (the t quantile on ``df_resid`` degrees of freedom
-when the fit uses t statistics).  This is what statsmodels' ``GLMResults.get_prediction``
-does by default (``which="mean"``); its ``which="linear"`` is ``linear=True`` here.  The
-interval stays inside the mean space (a probability interval inside [0, 1]), unlike
-mu-hat +/- q se(mu-hat).  For a decreasing inverse link (e.g. the inverse link) the mapped
-end points are put in increasing order.
+q the normal quantile z_{1 - alpha/2}, or with ``use_t=True`` the t quantile on the fit's
+``df_resid_inference`` degrees of freedom (df_resid; G - 1 with cluster-robust covariance,
+the same q as the fit's ``conf_int``, so that x_0 = e_j reproduces coefficient j's
+interval; statsmodels 0.15 uses df_resid here even with clusters).  This is what
+statsmodels' ``GLMResults.get_prediction`` does by default (``which="mean"``); its
+``which="linear"`` is ``linear=True`` here.  The interval stays inside the mean space (a
+probability interval inside [0, 1]), unlike mu-hat +/- q se(mu-hat).  For a decreasing
+inverse link (e.g. the inverse link) the mapped end points are put in increasing order.
 """
 
 from __future__ import annotations
@@ -80,7 +82,9 @@ class PredictionResults:
             X, eta, index = results._new_rows(X_new, offset, exposure, stacklevel=4)
         cov = np.asarray(results.cov_params(), dtype=float)
         se = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", X, cov, X), 0.0))
-        df = float(results.df_resid) if getattr(results, "use_t", False) else None
+        # t on the fit's degrees of freedom when it uses t (df_resid, G - 1 with clusters)
+        df = getattr(results, "df_resid_inference", None)
+        df = None if df is None else float(df)
         labels = index if index is not None and len(index) == len(eta) else None
         return cls(eta, se, results.family.link, linear=bool(linear), df=df,
                    row_labels=labels)

@@ -222,3 +222,23 @@ def test_prediction_bad_inputs():
         res.get_prediction(X[:2], linear="yes")
     with pytest.raises(ValueError, match=r"^offset: without X_new the fit's own offset"):
         res.get_prediction(offset=np.zeros(len(X)))
+
+
+def test_prediction_with_t_statistics():
+    """use_t=True: t quantiles on df_resid, as statsmodels' get_prediction; with clusters
+    the fit's G - 1 degrees of freedom, so that predicting x_0 = e_j with the identity
+    link reproduces coefficient j's conf_int (statsmodels 0.15 keeps df_resid there)."""
+    X, y, _, _, _ = _data("gamma-log")
+    fam, ref_fam = gt.Gamma(L.Log()), sm.families.Gamma(sm.families.links.Log())
+    res = gt.fit(X, y, family=fam, use_t=True, tol=1e-12)
+    ref = sm.GLM(y, X, family=ref_fam).fit(use_t=True, tol=1e-13, tol_criterion="params")
+    np.testing.assert_allclose(res.get_prediction(X[:5]).summary_frame(alpha=0.1).to_numpy(),
+                               ref.get_prediction(X[:5]).summary_frame(alpha=0.1).to_numpy(),
+                               rtol=1e-7)
+    groups = np.arange(len(y)) % 6
+    res_c = gt.fit(X, y, family=fam, use_t=True, cov_type="cluster",
+                   cov_kwds={"groups": groups}, tol=1e-12)
+    lin = res_c.get_prediction(np.eye(3), linear=True)
+    np.testing.assert_allclose(lin.conf_int(0.05), np.asarray(res_c.conf_int(0.05)),
+                               rtol=1e-12)
+    assert lin.df == 5
