@@ -550,7 +550,7 @@ class GLMResults:
         left = [
             ("Family:", self.family.name),
             ("Link:", type(self.family.link).__name__),
-            ("Method:", f"{self.method.upper()}, {self.cov_type}"),
+            ("Method:", self.method.upper()),
             ("Iterations:", f"{self.n_iter} ({'' if self.converged else 'NOT '}converged)"),
             ("No. observations:", f"{self.nobs}"),
             ("Df residuals:", f"{self.df_resid}"),
@@ -581,7 +581,7 @@ class GLMResults:
     def _covariance_text(self) -> str:
         if self.cov_type == "cluster":
             groups = np.unique(self._groups[self.problem.weights > 0]).size
-            return f"cluster ({groups} groups)"
+            return f"cluster, G = {groups}"
         return self.cov_type
 
     def _scale_rule_text(self) -> str:
@@ -598,7 +598,7 @@ class GLMResults:
         freq = self.problem.freq_weights
         if freq is None:
             return "none"
-        return f"{self.nobs} obs in {int(np.count_nonzero(self.problem.weights > 0))} rows"
+        return f"given ({int(np.count_nonzero(self.problem.weights > 0))} rows)"
 
     def __repr__(self) -> str:
         return (f"<GLMResults {self.family!r}: {self.nobs} observations, {self.problem.p} "
