@@ -164,6 +164,9 @@ def _check_nb_options(alpha_start, tol, maxiter, fit_options: dict) -> None:
     if "family" in fit_options:
         raise ValueError("family: fit_negative_binomial fits the negative binomial family "
                          "itself; choose its link with link= (default log)")
+    if "start" in fit_options:
+        raise ValueError("start: fit_negative_binomial starts beta from the Poisson fit; give "
+                         "a starting alpha with alpha_start= instead")
     if "freq_weights" in fit_options:
         raise ValueError("freq_weights: not supported by fit_negative_binomial; repeat the "
                          "rows, or pass them as weights= (the NB log-likelihood is weighted "

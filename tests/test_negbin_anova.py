@@ -255,6 +255,8 @@ def test_negative_binomial_bad_inputs():
         gt.fit_negative_binomial(X, y, maxiter=0)
     with pytest.raises(ValueError, match=r"^family: fit_negative_binomial fits"):
         gt.fit_negative_binomial(X, y, family=gt.Poisson())
+    with pytest.raises(ValueError, match=r"^start: fit_negative_binomial starts beta"):
+        gt.fit_negative_binomial(X, y, start=np.zeros(3))
     with pytest.raises(ValueError, match=r"^freq_weights: not supported"):
         gt.glm_nb("y ~ x", data=pd.DataFrame({"y": y, "x": X[:, 1]}), freq_weights=y)
     with pytest.raises(ValueError, match=r"^y: the Poisson family needs non-negative counts"):
