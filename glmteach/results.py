@@ -156,7 +156,13 @@ class Summary(str):
 
 
 class GLMResults:
-    """The result of ``gt.fit``: the problem, the iteration history and inference."""
+    """The result of ``gt.fit``: the problem, the iteration history and inference.
+
+    Inference options of the fit (statsmodels' names): ``use_t`` (t rather than z
+    tests, on ``df_resid_inference`` degrees of freedom), ``cov_type`` and ``cov_kwds``
+    (``{"groups": g}`` for "cluster"); the scale rule is ``problem.scale_rule`` and the
+    frequency weights ``problem.freq_weights`` (None when not given).
+    """
 
     def __init__(self, problem: GLMProblem, history: list[IterationState], converged: bool,
                  method: str = "irls", cov_type: str = "nonrobust", use_t: bool = False,
