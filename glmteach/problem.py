@@ -189,7 +189,8 @@ SCALE_RULES = ("X2", "dev")
 def check_scale(scale):
     """The ``scale`` argument of ``gt.fit`` (statsmodels' ``GLM.fit(scale=)``): None (the
     default rule), a positive finite number (phi fixed at it), or "X2" / "dev" (either
-    case, as statsmodels).  Returns None, a float, "X2" or "dev"."""
+    case, as statsmodels).  Returns None, a float, "X2" or "dev".  Whole numbers are
+    accepted as fixed scales (statsmodels raises for ``scale=3``; it wants ``3.0``)."""
     if scale is None:
         return None
     if isinstance(scale, str):
