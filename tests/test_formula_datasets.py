@@ -17,7 +17,7 @@ import statsmodels.api as sm
 import statsmodels.formula.api as smf
 
 import glmteach as gt
-from glmteach.datasets import load_insurance, load_mildenhall, load_ships
+from glmteach.datasets import load_insurance, load_medexp, load_mildenhall, load_ships
 
 INSURANCE = "Claims ~ C(District) + C(Group) + C(Age)"
 MILDENHALL = "average_severity ~ C(age_group) + C(vehicle_use)"
@@ -198,6 +198,23 @@ def test_load_ships_shape_and_columns():
     assert sorted(df["year"].unique()) == [60, 65, 70, 75]
     assert sorted(df["period"].unique()) == [60, 75]
     assert (df["incidents"] >= 0).all() and (df["service"] >= 0).all()
+
+
+def test_load_medexp_shape_columns_and_zero_share():
+    df = load_medexp()
+    assert df.shape == (5574, 15)
+    assert list(df.columns) == ["med", "lc", "idp", "lpi", "fmde", "physlim", "ndisease",
+                                "health", "linc", "lfam", "educdec", "age", "sex",
+                                "child", "black"]
+    assert list(df["health"].cat.categories) == ["excellent", "good", "fair", "poor"]
+    assert df["health"].cat.ordered
+    assert list(df["sex"].cat.categories) == ["female", "male"]
+    for name in ("idp", "physlim", "child", "black"):
+        assert list(df[name].cat.categories) == ["no", "yes"]
+    assert not df.isna().any().any()
+    assert (df["med"] >= 0).all()
+    # the data README: about 23 % of the people spent nothing
+    assert abs((df["med"] == 0).mean() - 0.232) < 0.001
 
 
 def test_loaders_return_fresh_frames():

