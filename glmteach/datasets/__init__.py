@@ -81,13 +81,14 @@ def load_medexp():
     ``MedExp`` data of R's Ecdat package.
 
     5,574 rows, one per person-year: ``med`` (annual medical expenditure in constant
-    dollars; about 23 % are zero and the positive part is heavily right-skewed), ``lc``
-    (log coinsurance rate, ln(coins + 1)), ``idp`` (individual deductible plan), ``lpi``
-    (ln(annual participation incentive payment), or 0), ``fmde`` (log of the maximum
-    medical deductible expenditure, 0 without one), ``physlim`` (physical limitation), ``ndisease`` (number of chronic
-    diseases), ``health`` (self-rated health), ``linc`` (log family income), ``lfam``
-    (log family size), ``educdec`` (years of schooling of the household head), ``age``
-    (years), ``sex``, ``child`` and ``black``.
+    dollars; about 23 % are zero and the positive part is heavily right-skewed),
+    ``lc`` (log coinsurance rate, ln(coins + 1)), ``idp`` (individual deductible plan),
+    ``lpi`` (ln(annual participation incentive payment), or 0), ``fmde`` (log of the
+    maximum medical deductible expenditure, 0 without one), ``physlim`` (physical
+    limitation), ``ndisease`` (number of chronic diseases), ``health`` (self-rated
+    health), ``linc`` (log family income), ``lfam`` (log family size), ``educdec``
+    (years of schooling of the household head), ``age`` (years), ``sex``, ``child``
+    and ``black``.
 
     Source: Deb & Trivedi (2002), "The structure of demand for health care: latent
     class versus two-part models", Journal of Health Economics 21(4), 601-625 (data from
