@@ -152,6 +152,8 @@ def normalise(nb: nbformat.NotebookNode, patterns=None) -> nbformat.NotebookNode
             hidden = {"source_hidden": True}
             if cell.cell_type == "code":
                 hidden["outputs_hidden"] = True
+                # JupyterLab mirrors hidden outputs in the classic key when it saves
+                cell.metadata["collapsed"] = True
             cell.metadata.setdefault("jupyter", nbformat.from_dict({})).update(hidden)
         if cell.cell_type != "code":
             continue
