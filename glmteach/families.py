@@ -39,6 +39,10 @@ __all__ = [
     "InverseGaussian",
     "NegativeBinomial",
     "Tweedie",
+    "FAMILY_NAMES",
+    "make_family",
+    "tweedie_poisson_gamma",
+    "tweedie_from_poisson_gamma",
 ]
 
 
@@ -777,3 +781,61 @@ class Tweedie(Family):
 
     def __repr__(self) -> str:
         return f"Tweedie(link={self.link!r}, power={self.power:g})"
+
+
+FAMILY_NAMES = ("Gaussian", "Binomial", "Poisson", "Gamma", "InverseGaussian",
+                "NegativeBinomial", "Tweedie")
+
+
+def make_family(family: str | Family, *, alpha: float = 1.0, power: float = 1.5) -> Family:
+    """A family instance from a name in ``FAMILY_NAMES`` (case-insensitive) or an
+    instance (returned unchanged); ``alpha`` for NegativeBinomial, ``power`` for Tweedie."""
+    if isinstance(family, Family):
+        return family
+    name = str(family).replace(" ", "").replace("_", "").lower()
+    table = {n.lower(): n for n in FAMILY_NAMES}
+    table.update({"normal": "Gaussian", "bernoulli": "Binomial", "negbin": "NegativeBinomial",
+                  "ig": "InverseGaussian"})
+    if name not in table:
+        raise ValueError(f"family: must be one of {', '.join(FAMILY_NAMES)}, got {family!r}")
+    cls = globals()[table[name]]
+    if cls is NegativeBinomial:
+        return cls(alpha=alpha)
+    if cls is Tweedie:
+        return cls(power=power)
+    return cls()
+
+
+def tweedie_poisson_gamma(mu: float, phi: float, power: float) -> tuple[float, float, float]:
+    r"""(lambda, alpha, gamma) of the Poisson sum of gammas with mean mu, dispersion phi
+    and power 1 < p < 2 (section 13.6):
+
+        lambda = mu^{2-p} / (phi (2-p)),  alpha = (2-p) / (p-1),  1/gamma = phi (p-1) mu^{p-1}.
+
+    N ~ Poisson(lambda) claims, each gamma with shape alpha and *rate* gamma (mean
+    alpha / gamma), so E y = lambda alpha / gamma = mu and Var y = phi mu^p.
+    """
+    if not 1 < power < 2:
+        raise ValueError(f"power: must be strictly between 1 and 2, got {power:g}")
+    if not (np.isfinite(mu) and mu > 0):
+        raise ValueError(f"mu: must be positive, got {mu:g}")
+    if not (np.isfinite(phi) and phi > 0):
+        raise ValueError(f"phi: must be positive, got {phi:g}")
+    lam = mu ** (2 - power) / (phi * (2 - power))
+    alpha = (2 - power) / (power - 1)
+    gamma = 1.0 / (phi * (power - 1) * mu ** (power - 1))
+    return float(lam), float(alpha), float(gamma)
+
+
+def tweedie_from_poisson_gamma(lam: float, alpha: float, gamma: float) -> tuple[float, float,
+                                                                                float]:
+    """Inverse of ``tweedie_poisson_gamma``: (mu, phi, p) from (lambda, alpha, gamma):
+    p = (alpha + 2) / (alpha + 1), mu = lambda alpha / gamma,
+    phi = 1 / (gamma (p - 1) mu^{p-1})."""
+    for name, v in (("lambda", lam), ("alpha", alpha), ("gamma", gamma)):
+        if not (np.isfinite(v) and v > 0):
+            raise ValueError(f"{name}: must be positive, got {v:g}")
+    p = (alpha + 2.0) / (alpha + 1.0)
+    mu = lam * alpha / gamma
+    phi = 1.0 / (gamma * (p - 1.0) * mu ** (p - 1.0))
+    return float(mu), float(phi), float(p)

@@ -33,6 +33,8 @@ __all__ = [
     "Inverse",
     "InverseSquared",
     "NegativeBinomialLink",
+    "LINK_NAMES",
+    "make_link",
 ]
 
 
@@ -299,3 +301,18 @@ class NegativeBinomialLink(Link):
 def _normal_pdf(x):
     x = np.asarray(x, dtype=float)
     return np.exp(-0.5 * x * x) / np.sqrt(2.0 * np.pi)
+
+
+LINK_NAMES = ("logit", "probit", "cloglog", "log", "identity")
+
+
+def make_link(link: str | Link) -> Link:
+    """A link instance from a name in ``LINK_NAMES`` or an instance (returned as is)."""
+    if isinstance(link, Link):
+        return link
+    table = {"logit": Logit, "probit": Probit, "cloglog": CLogLog, "log": Log,
+             "identity": Identity}
+    key = str(link).lower()
+    if key not in table:
+        raise ValueError(f"link: must be one of {', '.join(table)} or a Link, got {link!r}")
+    return table[key]()

@@ -59,6 +59,13 @@ from matplotlib.lines import Line2D
 
 from glmteach import families as F
 from glmteach import links as L
+from glmteach.families import (
+    FAMILY_NAMES,
+    make_family,
+    tweedie_from_poisson_gamma,
+    tweedie_poisson_gamma,
+)
+from glmteach.links import LINK_NAMES, make_link
 
 if TYPE_CHECKING:  # pragma: no cover
     from glmteach.results import GLMResults
@@ -101,9 +108,6 @@ __all__ = [
     "working_regression_panel",
 ]
 
-FAMILY_NAMES = ("Gaussian", "Binomial", "Poisson", "Gamma", "InverseGaussian",
-                "NegativeBinomial", "Tweedie")
-LINK_NAMES = ("logit", "probit", "cloglog", "log", "identity")
 # ell(beta-hat) - ell(beta) = chi^2_{2, 0.95} / 2: the boundary of the 95 % joint
 # likelihood-ratio confidence region for two coefficients.
 LR_95_LEVEL = 2.995732273553991
@@ -865,25 +869,6 @@ def irls_small_multiples(results: GLMResults, iterations: Sequence[int] | None =
 # --------------------------------------------------------------------------------------
 # Families
 # --------------------------------------------------------------------------------------
-def make_family(family: str | F.Family, *, alpha: float = 1.0, power: float = 1.5) -> F.Family:
-    """A family instance from a name in ``FAMILY_NAMES`` (case-insensitive) or an
-    instance (returned unchanged); ``alpha`` for NegativeBinomial, ``power`` for Tweedie."""
-    if isinstance(family, F.Family):
-        return family
-    name = str(family).replace(" ", "").replace("_", "").lower()
-    table = {n.lower(): n for n in FAMILY_NAMES}
-    table.update({"normal": "Gaussian", "bernoulli": "Binomial", "negbin": "NegativeBinomial",
-                  "ig": "InverseGaussian"})
-    if name not in table:
-        raise ValueError(f"family: must be one of {', '.join(FAMILY_NAMES)}, got {family!r}")
-    cls = getattr(F, table[name])
-    if cls is F.NegativeBinomial:
-        return cls(alpha=alpha)
-    if cls is F.Tweedie:
-        return cls(power=power)
-    return cls()
-
-
 def _effective_phi(family: F.Family, phi: float, trials: int) -> float:
     """phi as it enters the density: 1/n for the binomial with n trials, 1 for the other
     fixed-scale families, the slider value otherwise."""
@@ -1025,18 +1010,6 @@ def family_panel(family: str | F.Family, mean: float, phi: float = 1.0, *, trial
 # --------------------------------------------------------------------------------------
 # Links
 # --------------------------------------------------------------------------------------
-def make_link(link: str | L.Link) -> L.Link:
-    """A link instance from a name in ``LINK_NAMES`` or an instance (returned as is)."""
-    if isinstance(link, L.Link):
-        return link
-    table = {"logit": L.Logit, "probit": L.Probit, "cloglog": L.CLogLog, "log": L.Log,
-             "identity": L.Identity}
-    key = str(link).lower()
-    if key not in table:
-        raise ValueError(f"link: must be one of {', '.join(table)} or a Link, got {link!r}")
-    return table[key]()
-
-
 def _link_label(link: L.Link) -> str:
     return getattr(link, "name", type(link).__name__.lower())
 
@@ -1097,41 +1070,6 @@ def links_panel(eta: float | None = None, links: Sequence[str | L.Link] | None =
 # --------------------------------------------------------------------------------------
 # Tweedie
 # --------------------------------------------------------------------------------------
-def tweedie_poisson_gamma(mu: float, phi: float, power: float) -> tuple[float, float, float]:
-    r"""(lambda, alpha, gamma) of the Poisson sum of gammas with mean mu, dispersion phi
-    and power 1 < p < 2 (section 13.6):
-
-        lambda = mu^{2-p} / (phi (2-p)),  alpha = (2-p) / (p-1),  1/gamma = phi (p-1) mu^{p-1}.
-
-    N ~ Poisson(lambda) claims, each gamma with shape alpha and *rate* gamma (mean
-    alpha / gamma), so E y = lambda alpha / gamma = mu and Var y = phi mu^p.
-    """
-    if not 1 < power < 2:
-        raise ValueError(f"power: must be strictly between 1 and 2, got {power:g}")
-    if not (np.isfinite(mu) and mu > 0):
-        raise ValueError(f"mu: must be positive, got {mu:g}")
-    if not (np.isfinite(phi) and phi > 0):
-        raise ValueError(f"phi: must be positive, got {phi:g}")
-    lam = mu ** (2 - power) / (phi * (2 - power))
-    alpha = (2 - power) / (power - 1)
-    gamma = 1.0 / (phi * (power - 1) * mu ** (power - 1))
-    return float(lam), float(alpha), float(gamma)
-
-
-def tweedie_from_poisson_gamma(lam: float, alpha: float, gamma: float) -> tuple[float, float,
-                                                                                float]:
-    """Inverse of ``tweedie_poisson_gamma``: (mu, phi, p) from (lambda, alpha, gamma):
-    p = (alpha + 2) / (alpha + 1), mu = lambda alpha / gamma,
-    phi = 1 / (gamma (p - 1) mu^{p-1})."""
-    for name, v in (("lambda", lam), ("alpha", alpha), ("gamma", gamma)):
-        if not (np.isfinite(v) and v > 0):
-            raise ValueError(f"{name}: must be positive, got {v:g}")
-    p = (alpha + 2.0) / (alpha + 1.0)
-    mu = lam * alpha / gamma
-    phi = 1.0 / (gamma * (p - 1.0) * mu ** (p - 1.0))
-    return float(mu), float(phi), float(p)
-
-
 def tweedie_panel(mu: float, phi: float, power: float, ax: Axes | None = None, *,
                   n_sample: int = 4000, seed: int = 0, show_sample: bool = True) -> Axes:
     r"""The Tweedie (compound Poisson-gamma) distribution, 1 < p < 2.
