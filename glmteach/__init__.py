@@ -29,8 +29,9 @@ from glmteach.families import (
     Poisson,
     Tweedie,
 )
+from glmteach.fit import fit
 from glmteach.formula import glm
-from glmteach.irls import IterationState, fit, initial_state, irls_step, newton_step
+from glmteach.irls import IterationState, initial_state, irls_step, newton_step
 from glmteach.negbin import AlphaAtZeroWarning, fit_negative_binomial, glm_nb
 from glmteach.problem import GLMProblem
 from glmteach.results import GLMResults

@@ -499,7 +499,7 @@ def _ratemaking_fits():
     from glmteach import families as F
     from glmteach import links as L
     from glmteach.datasets import load_mildenhall
-    from glmteach.irls import fit
+    from glmteach.fit import fit
 
     df = load_mildenhall()
     age = np.asarray(df["age_group"].astype(str))

@@ -12,7 +12,7 @@ import warnings
 
 import numpy as np
 
-from glmteach.irls import fit
+from glmteach.fit import fit
 from glmteach.problem import _holds_text
 
 __all__ = ["glm"]

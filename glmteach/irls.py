@@ -67,13 +67,15 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg
 
-from glmteach.exceptions import ConvergenceWarning, FitError, PerfectSeparationWarning
-from glmteach.families import Binomial, Tweedie
+from glmteach.exceptions import FitError
+from glmteach.families import Binomial, Family, NegativeBinomial, Poisson, Tweedie
+from glmteach.linalg import cholesky_solver, solve_weighted_least_squares
 from glmteach.problem import GLMProblem
 
-__all__ = ["IterationState", "initial_state", "irls_step", "newton_step", "fit", "fit_problem"]
+__all__ = ["IterationState", "initial_state", "irls_step", "newton_step", "iterate",
+           "working_response_and_weights", "drifting_rows", "check_controls",
+           "threshold"]
 
 # Step-halving gives up only after at least MAX_HALVINGS halvings *and* once the step
 # moves no linear predictor by more than NEGLIGIBLE_ETA_STEP: a full step can be
@@ -132,8 +134,12 @@ class IterationState:
         return dataclasses.replace(self, eta=None, mu=None, z=None, w=None)
 
 
-def working_response_and_weights(problem: GLMProblem, eta: np.ndarray, mu: np.ndarray):
+def working_response_and_weights(family: Family, y: np.ndarray, prior_weights: np.ndarray,
+                                 offset: np.ndarray, eta: np.ndarray, mu: np.ndarray):
     """z and Fisher weights W at (eta, mu); see the module docstring.
+
+    A pure function of arrays, row by row: it works on all n rows or on any block of
+    them (a chunked back end calls it block by block).  ``family`` carries its link.
 
     Tail-stable: W is computed as w (d mu/d eta) [(d mu/d eta) / v(mu)], so the square
     of a tiny d mu/d eta cannot underflow, and for the binomial v(mu) = mu (1 - mu)
@@ -144,20 +150,21 @@ def working_response_and_weights(problem: GLMProblem, eta: np.ndarray, mu: np.nd
     residual (y - mu) / (d mu/d eta) overflows, get weight 0 and z = eta - offset,
     instead of 0/0 or 0 * inf.
     """
+    link = family.link
     with np.errstate(all="ignore"):  # x/0 and 0/0 on the boundary are repaired below
-        mu_eta = problem.link.inverse_deriv(eta)
-        if isinstance(problem.family, Binomial):
-            complement = problem.link.inverse_complement(eta)  # 1 - mu, accurately
+        mu_eta = link.inverse_deriv(eta)
+        if isinstance(family, Binomial):
+            complement = link.inverse_complement(eta)  # 1 - mu, accurately
             var = mu * complement
             # y - mu = (y - 1) + (1 - mu): keeps the residual of a y = 1 whose mean rounds
             # to 1 (its working residual tends to 1, as that of a y = 0 tends to -1)
-            y_minus_mu = np.where(mu > 0.5, (problem.y - 1.0) + complement, problem.y - mu)
+            y_minus_mu = np.where(mu > 0.5, (y - 1.0) + complement, y - mu)
         else:
-            var = problem.family.variance(mu)
-            y_minus_mu = problem.y - mu
+            var = family.variance(mu)
+            y_minus_mu = y - mu
         w = mu_eta / var
         w *= mu_eta
-        w *= problem.weights
+        w *= prior_weights
         resid = np.divide(y_minus_mu, mu_eta, out=y_minus_mu)
         all_finite = np.isfinite(np.sum(w) + np.sum(resid))
     if not all_finite:  # rare: find the rows to repair
@@ -166,14 +173,15 @@ def working_response_and_weights(problem: GLMProblem, eta: np.ndarray, mu: np.nd
         overflow = ~np.isfinite(resid)
         resid[overflow] = 0.0
         w[overflow] = 0.0
-    z = eta - problem.offset
+    z = eta - offset
     z += resid
     return z, w
 
 
 def _state(problem: GLMProblem, iteration: int, params, eta, mu, step_size,
            deviance: float | None = None, with_llf: bool = True) -> IterationState:
-    z, w = working_response_and_weights(problem, eta, mu)
+    z, w = working_response_and_weights(problem.family, problem.y, problem.weights,
+                                        problem.offset, eta, mu)
     return IterationState(
         iteration=iteration, params=params, eta=eta, mu=mu, z=z, w=w,
         deviance=problem.deviance(mu) if deviance is None else deviance,
@@ -227,46 +235,9 @@ def initial_state(problem: GLMProblem, start=None, *, with_llf: bool = True) -> 
     return _state(problem, 0, start.copy(), eta, mu, 1.0, with_llf=with_llf)
 
 
-def _cholesky_solver(matrix: np.ndarray):
-    """v -> matrix^{-1} v through the Cholesky factor, or None when ``matrix`` is not
-    (numerically) positive definite."""
-    try:
-        factor = linalg.cho_factor(matrix, lower=False, check_finite=False)
-    except linalg.LinAlgError:
-        return None
-    return lambda v: linalg.cho_solve(factor, v, check_finite=False)
-
-
-def _solve_wls(problem: GLMProblem, w: np.ndarray, rhs: np.ndarray):
-    """(beta, solver): beta solves (X' W X) beta = X' rhs, and solver(v) applies
-    (X' W X)^{-1} to another vector v (the convergence rule's look-ahead uses it)."""
-    xtwx, xt_rhs = problem.weighted_normal_equations(w, rhs)
-    solver = _cholesky_solver(xtwx)
-    if solver is not None:
-        return solver(xt_rhs), solver
-    root_w = np.sqrt(w)
-    target = np.divide(rhs, root_w, out=np.zeros_like(rhs), where=root_w > 0)
-    beta = linalg.lstsq(problem.X * root_w[:, None], target, lapack_driver="gelsy",
-                        check_finite=False)[0]
-    return beta, lambda v: linalg.lstsq(xtwx, v, lapack_driver="gelsy", check_finite=False)[0]
-
-
-def solve_weighted_least_squares(problem: GLMProblem, w: np.ndarray,
-                                 rhs: np.ndarray) -> np.ndarray:
-    """Solve (X' W X) beta = X' rhs for non-negative weights W.
-
-    X' W X and X' rhs come from one blocked pass over X (``weighted_normal_equations``:
-    BLAS, no n x n matrix, no copy of X) and the p x p system is solved with its
-    Cholesky factor; if that fails (not positive definite, e.g. too many zero weights),
-    least squares on sqrt(W) X by QR with column pivoting (LAPACK ``gelsy``) is used
-    instead, which also copes with columns that the weights leave without information.
-    """
-    return _solve_wls(problem, w, rhs)[0]
-
-
 def _fisher_plan(state: IterationState, problem: GLMProblem):
-    """(target, solver, kind) of a Fisher scoring step; see ``_solve_wls``."""
-    target, solver = _solve_wls(problem, state.w, state.w * state.z)
+    """(target, solver, kind) of a Fisher scoring step (``solve_weighted_least_squares``)."""
+    target, solver = solve_weighted_least_squares(problem.X, state.w, state.w * state.z)
     return target, solver, "fisher"
 
 
@@ -323,7 +294,7 @@ def _observed_information(state: IterationState, problem: GLMProblem):
     if not (np.all(np.isfinite(w_obs)) and np.all(np.isfinite(rhs))):
         return None  # the observed information overflowed
     hessian, xt_rhs = problem.weighted_normal_equations(w_obs, rhs)
-    solver = _cholesky_solver(hessian)
+    solver = cholesky_solver(hessian)
     if solver is None:
         return None  # observed information not positive definite
     return solver(xt_rhs), solver
@@ -422,7 +393,7 @@ ROUNDING_FLOOR = 64 * np.finfo(float).eps
 ROUNDING_STALL = 1e-6  # see _stops_early
 
 
-def _check_controls(method: str, tol, maxiter, convergence: str = "glmteach") -> None:
+def check_controls(method: str, tol, maxiter, convergence: str = "glmteach") -> None:
     if method not in TARGETS:
         raise ValueError(f"method: must be one of {sorted(TARGETS)}, got {method!r}")
     if (isinstance(tol, bool | np.bool_) or not isinstance(tol, numbers.Real)
@@ -438,7 +409,7 @@ def _check_controls(method: str, tol, maxiter, convergence: str = "glmteach") ->
         )
 
 
-def _threshold(tol: float) -> float:
+def threshold(tol: float) -> float:
     """The glmteach rule stops when the estimated distance is at most this."""
     return max(MARGIN * tol, ROUNDING_FLOOR)
 
@@ -500,7 +471,7 @@ class _DistanceToOptimum:
         if kind == "newton" or problem.family.is_canonical:
             return look
         estimate = look * self.correction
-        if not estimate <= _threshold(tol):
+        if not estimate <= threshold(tol):
             return estimate
         newton = _observed_information(state, problem)
         if newton is None:  # observed information not positive definite here
@@ -510,15 +481,13 @@ class _DistanceToOptimum:
         return distance
 
 
-def _drifting_rows(problem: GLMProblem, previous: IterationState,
+def drifting_rows(problem: GLMProblem, previous: IterationState,
                    current: IterationState) -> np.ndarray:
     """Responses on the edge of the support (binomial 0 or 1, zero counts) whose fitted
     mean is within DRIFT_EDGE of that edge and whose linear predictor the last step moved
     by more than DRIFT_STEP: the signature of separation, where the coefficients run off
     to infinity (a step of ~1 in eta per iteration) while at a genuine optimum the steps
     vanish."""
-    from glmteach.families import NegativeBinomial, Poisson
-
     fam = problem.family
     binomial = isinstance(fam, Binomial)
     counts = isinstance(fam, (Poisson, NegativeBinomial)) or (
@@ -541,7 +510,7 @@ def _drifting_rows(problem: GLMProblem, previous: IterationState,
 
 
 def _drifting(problem: GLMProblem, history: list[IterationState]) -> bool:
-    return len(history) >= 2 and bool(_drifting_rows(problem, history[-2], history[-1]).any())
+    return len(history) >= 2 and bool(drifting_rows(problem, history[-2], history[-1]).any())
 
 
 def _stops_early(problem: GLMProblem, history: list[IterationState], tol: float) -> bool:
@@ -549,7 +518,7 @@ def _stops_early(problem: GLMProblem, history: list[IterationState], tol: float)
 
     - Separation: the maximum likelihood estimates do not exist, the coefficients run
       off to infinity and the criterion never gets small.  The fit stops once rows are
-      drifting (see ``_drifting_rows``) and the deviance changes by less than tol/10
+      drifting (see ``drifting_rows``) and the deviance changes by less than tol/10
       times the total prior weight (the deviance's natural size, free of the scale of
       the weights) - the deviance has then reached its infimum for practical purposes.
     - Rounding: the criterion has not improved on its best in the last two steps, while the
@@ -597,8 +566,8 @@ def _intercept_only_start(problem: GLMProblem):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                eta0 = float(fit_problem(null, start=[eta0], tol=1e-10,
-                                         keep_vectors=False).history[-1].params[0])
+                eta0 = float(iterate(null, start=[eta0], tol=1e-10,
+                                     keep_vectors=False)[0][-1].params[0])
         except (FitError, ValueError):
             return None
     start = np.zeros(problem.p)
@@ -632,28 +601,27 @@ def _start(problem: GLMProblem, start, plan, keep: bool):
         warnings.warn(
             f"the fit could not start from the data ({exc}); it restarted from the "
             f"intercept-only fit (every mean = {float(state.mu[0]):.4g}, the other "
-            f"coefficients 0)", UserWarning, stacklevel=4)
+            f"coefficients 0)", UserWarning, stacklevel=5)
         return state, None
 
+def iterate(problem: GLMProblem, method: str = "irls", start=None, tol: float = 1e-8,
+            maxiter: int = 100, keep_vectors: bool | None = None,
+            convergence: str = "glmteach") -> tuple[list[IterationState], bool]:
+    """(history, converged): ``initial_state`` followed by steps until the convergence
+    rule holds or ``maxiter`` steps were taken.
 
-def fit_problem(problem: GLMProblem, method: str = "irls", start=None, tol: float = 1e-8,
-                maxiter: int = 100, keep_vectors: bool | None = None,
-                cov_type: str = "nonrobust", convergence: str = "glmteach",
-                use_t: bool = False, scale=None, cov_kwds: dict | None = None):
-    """Fit a validated ``GLMProblem``; see ``fit``.  ``scale`` (when not None) replaces
-    the problem's scale rule for this fit."""
-    from glmteach.results import GLMResults, check_inference_options
-
-    _check_controls(method, tol, maxiter, convergence)
-    check_inference_options(problem, cov_type, cov_kwds, use_t)
-    if scale is not None:
-        problem = problem.with_scale(scale)
+    ``history[0]`` is the start, ``history[k]`` the state after k steps, each with the
+    ``criterion`` the rule measured there.  The loop stops early without convergence
+    when no fraction of a step lowers the deviance (a zero step, ``step_size == 0``),
+    and as converged in the two cases of ``_stops_early``.  No warnings are issued here
+    (``fit`` turns the history into a ``GLMResults`` and warns); the inputs are checked.
+    """
+    check_controls(method, tol, maxiter, convergence)
     plan = PLANS[method]
     keep = problem.n <= KEEP_VECTORS_UP_TO if keep_vectors is None else keep_vectors
     state, pending = _start(problem, start, plan, keep)
     history = [state]
     converged = False
-    stalled = False
     distance = _DistanceToOptimum(problem) if convergence == "glmteach" else None
     for _ in range(maxiter):
         if pending is not None:  # the first step, already taken by _start
@@ -671,176 +639,14 @@ def fit_problem(problem: GLMProblem, method: str = "irls", start=None, tol: floa
             history[-1] = history[-1].without_vectors()
         history.append(new)
         state = new
-        if (criterion <= _threshold(tol)) if distance is not None else (criterion < tol):
+        if (criterion <= threshold(tol)) if distance is not None else (criterion < tol):
             converged = True
             break
         if distance is not None and new.step_size == 0.0:
-            stalled = True  # no fraction of the step lowers the deviance any more
-            break
+            break  # stalled: no fraction of the step lowers the deviance any more
         if distance is not None and _stops_early(problem, history, tol):
             converged = True
             break
-    if stalled:
-        warnings.warn(
-            f"IRLS stopped at iteration {state.iteration}: no fraction of the next step "
-            f"lowers the deviance, yet the estimated relative distance to the optimum is "
-            f"{criterion:.3g} > max(tol/10, 64 eps) = {_threshold(tol):.3g} (rounding "
-            f"error in the deviance limits the accuracy); results are from the last "
-            f"iteration. Rescale the data or the columns of X, or use a larger tol.",
-            ConvergenceWarning, stacklevel=3,
-        )
-    elif not converged:
-        measured = (f"relative deviance change {criterion:.3g} >= tol={tol:g}"
-                    if distance is None else f"estimated relative distance to the optimum "
-                    f"{criterion:.3g} > max(tol/10, 64 eps) = {_threshold(tol):.3g}")
-        warnings.warn(
-            f"IRLS did not converge in maxiter={maxiter} iterations ({measured}); results "
-            f"are from the last iteration. "
-            f"Raise maxiter or check the model.",
-            ConvergenceWarning, stacklevel=3,
-        )
-    if problem.scale_estimated and problem.df_resid <= 0:
-        warnings.warn(
-            f"{problem.n} observations and {problem.p} coefficients leave no residual "
-            f"degrees of freedom: the {problem.family.name} scale cannot be estimated, so "
-            f"scale, bse, p-values, llf, aic and bic are NaN (the coefficients interpolate "
-            f"the data)", UserWarning, stacklevel=3,
-        )
     if history[-1].llf is None:
         history[-1] = dataclasses.replace(history[-1], llf=problem.loglike(history[-1].mu))
-    results = GLMResults(problem, history, converged=converged, method=method,
-                         cov_type=cov_type, use_t=use_t, cov_kwds=cov_kwds)
-    if isinstance(problem.family, Tweedie) and np.isnan(results.llf) and problem.df_resid > 0:
-        warnings.warn(
-            f"the Tweedie density has no series implemented here for power "
-            f"p = {problem.family.power:g} (only p = 0, 1 <= p <= 2 and p = 3): the fit, "
-            f"deviance and standard errors are fine, but llf, aic and bic are NaN",
-            UserWarning, stacklevel=3,
-        )
-    _warn_if_separated(results)
-    if problem.scale_estimated and problem.df_resid > 0 and _fits_exactly(results):
-        warnings.warn(
-            "the model fits every observation exactly (to rounding error): the estimated "
-            f"{problem.family.name} scale is {results.scale:.3g}, so the standard errors "
-            "are 0 or rounding noise, z statistics, p-values and Anscombe residuals (scaled "
-            "by the scale) are meaningless (possibly NaN or inf), and the log-likelihood "
-            "is not finite or meaningless",
-            UserWarning, stacklevel=3,
-        )
-    return results
-
-
-def fit(X, y, family=None, weights=None, offset=None, exposure=None, method: str = "irls",
-        start=None, tol: float = 1e-8, maxiter: int = 100, keep_vectors: bool | None = None,
-        cov_type: str = "nonrobust", convergence: str = "glmteach", *,
-        freq_weights=None, scale=None, use_t: bool = False, cov_kwds: dict | None = None):
-    """Fit a GLM by maximum likelihood and return a ``GLMResults``.
-
-    Parameters
-    ----------
-    X, y, family, weights, offset, exposure
-        See ``GLMProblem`` (weights are prior weights: phi_i = phi / w_i).
-    freq_weights : frequency (case) weights, whole numbers >= 0: a row with weight 3
-        counts as three identical rows, and every result (params, bse, nobs, df_resid,
-        scale, llf, aic, bic, robust covariances) equals the fit of the repeated data.
-        statsmodels' ``GLM(freq_weights=)`` (whose ``nobs`` is the number of rows as
-        given; here ``nobs`` is the number of repeated rows, sum f_i).  Both kinds of
-        weight may be given: row i then stands for f_i rows of prior weight w_i.
-    method : "irls" (Fisher scoring) or "newton" (Newton-Raphson, observed information)
-    start : optional starting coefficients; by default IRLS starts from the data
-    tol : the convergence tolerance of the ``convergence`` rule
-    maxiter : at most this many steps; a ``ConvergenceWarning`` if not converged
-    convergence : "glmteach" (default) or "R".
-        "glmteach": stop when the estimated distance of the coefficients to the optimum,
-        max_j |beta-hat_j - beta_j| s_j / max_j |beta_j| s_j (s_j the root mean square
-        of column j), is at most ``tol``; the estimate is the Newton-Raphson step from the
-        current coefficients (see the module docstring).  At tol=1e-8 the coefficients
-        agree with the exact optimum to about 1e-8 relative, for every family and link.
-        "R": R's ``glm.fit`` rule |D_new - D_old| / (|D_new| + 0.1) < tol, which with
-        Fisher scoring and a non-canonical link stops with only about sqrt(tol)-level
-        accuracy (use it to replay R iteration by iteration).
-        ``history[k].criterion`` holds what the rule measured at iteration k.
-    keep_vectors : keep eta, mu, z, w and llf of every iteration in ``history`` (default:
-        when n <= 20,000); the final iteration always has them.
-    cov_type : "nonrobust" (model-based), "HC0" or "HC1" (sandwich), or "cluster" with
-        ``cov_kwds={"groups": g}`` (cluster-robust); see ``GLMResults.cov_params``
-    cov_kwds : {"groups": one group label per row of X} for ``cov_type="cluster"``
-    scale : None (default: 1 for Binomial, Poisson and NegativeBinomial, Pearson
-        X^2 / df_resid otherwise), a positive number (phi fixed), "X2" (Pearson X^2 /
-        df_resid for any family) or "dev" (deviance / df_resid), as statsmodels'
-        ``GLM.fit(scale=)``; it changes bse, cov_params, p-values and llf (as in
-        statsmodels; see ``GLMProblem.llf_scale``), not the coefficients
-    use_t : False (default, as statsmodels): z statistics and normal p-values and
-        intervals; True: Student t on df_resid degrees of freedom (R's summary.glm for
-        families with an estimated dispersion); with ``cov_type="cluster"`` t on G - 1
-        degrees of freedom (G groups), as statsmodels
-    """
-    problem = GLMProblem(X, y, family, weights=weights, offset=offset, exposure=exposure,
-                         freq_weights=freq_weights, scale=scale)
-    return fit_problem(problem, method=method, start=start, tol=tol, maxiter=maxiter,
-                       keep_vectors=keep_vectors, cov_type=cov_type, convergence=convergence,
-                       use_t=use_t, cov_kwds=cov_kwds)
-
-
-def _fits_exactly(results) -> bool:
-    """Every used response equals its fitted mean to 1e-10 of the largest response (or
-    the Pearson X^2 underflows to 0)."""
-    problem = results.problem
-    used = problem.weights > 0
-    y, mu = problem.y[used], results.history[-1].mu[used]
-    return results.scale == 0 or bool(np.all(np.abs(y - mu) <= 1e-10 * np.max(np.abs(y))))
-
-
-def _warn_if_separated(results) -> None:
-    """PerfectSeparationWarning when the maximum likelihood estimates do not exist
-    because some responses on the boundary of the support are predicted perfectly:
-    binomial probabilities going to 0 or 1 (separation), or count means going to 0 for
-    zero counts (separation for the Poisson, negative binomial and Tweedie models)."""
-    from glmteach.families import Binomial, NegativeBinomial, Poisson, Tweedie
-
-    problem = results.problem
-    fam = problem.family
-    binomial = isinstance(fam, Binomial)
-    counts = isinstance(fam, (Poisson, NegativeBinomial)) or (
-        isinstance(fam, Tweedie) and 1 <= fam.power < 2)
-    if not (binomial or counts):
-        return
-    history = results.history
-    mu = history[-1].mu
-    used = problem.weights > 0
-    if counts:
-        used = used & (problem.y == 0)
-
-    def near_edge(edge):
-        return (mu < edge) | (mu > 1 - edge) if binomial else mu < edge
-
-    # evidence: means numerically on the edge (R's 10 machine epsilons), or rows still
-    # drifting towards it (see ``_drifting_rows``)
-    at_edge = used & near_edge(SEPARATION_EDGE)
-    if len(history) >= 2:
-        at_edge |= _drifting_rows(problem, history[-2], history[-1])
-    if not at_edge.any():
-        return
-    params = np.asarray(results.params, dtype=float)
-    order = np.argsort(-np.abs(params))
-    largest = ", ".join(f"{problem.param_names[j]} = {params[j]:.3g}" for j in order[:3])
-    n_used = int(np.count_nonzero(problem.weights > 0))
-    # complete separation: every row ends up predicted with certainty (the deviance
-    # goes to 0), even where a slow tail (cloglog towards 1) keeps a mean at 1 - 1e-10
-    complete = bool(at_edge[used].all()) or results.deviance <= 1e-6 * np.sum(problem.weights)
-    if binomial:
-        what = (f"{int(at_edge.sum())} of {n_used} fitted probabilities are numerically "
-                f"0 or 1: the data look "
-                f"{'completely' if complete else 'quasi-completely'} separated")
-        where = "the rows where they split the 0s from the 1s"
-    else:
-        what = (f"{int(at_edge.sum())} of {n_used} fitted means of zero counts are "
-                f"numerically 0 (or still falling towards 0): the zeros are predicted "
-                f"perfectly (separated)")
-        where = "the rows where they single out the zeros"
-    warnings.warn(
-        f"{what}, so the maximum likelihood estimates do not exist (they grow without "
-        f"bound). Look at the covariates with the largest coefficients ({largest}) and at "
-        f"{where}.",
-        PerfectSeparationWarning, stacklevel=3,
-    )
+    return history, converged

@@ -241,7 +241,7 @@ def fit_negative_binomial(X, y, link=None, weights=None, offset=None, exposure=N
     of beta (``cov_type``, ``method``, ...).  See the module docstring for the algorithm.
     Warns ``AlphaAtZeroWarning`` when alpha-hat is 0 (the data look Poisson).
     """
-    from glmteach.irls import fit
+    from glmteach.fit import fit
 
     _check_nb_options(alpha_start, tol, maxiter, fit_options)
     inner_tol = fit_options.pop("tol_beta", min(tol, 1e-10))

@@ -16,9 +16,9 @@ import numbers
 
 import numpy as np
 from scipy import linalg
-from scipy.linalg import blas
 
 from glmteach import families as F
+from glmteach import linalg as LA
 from glmteach import links as L
 
 __all__ = ["GLMProblem", "check_scale"]
@@ -26,11 +26,6 @@ __all__ = ["GLMProblem", "check_scale"]
 # A column is aliased when the part of it that the earlier columns cannot explain has
 # less than sqrt(1e-12) = 1e-6 of its length (R's QR uses 1e-7 on the same quantity).
 ALIAS_TOLERANCE = 1e-12
-
-# X' W X is accumulated over blocks of rows of about this many bytes of X: small enough
-# that a block scaled by sqrt(W) stays in the CPU cache while BLAS adds it in, large
-# enough that the Python loop over blocks costs nothing next to the arithmetic.
-BLOCK_BYTES = 1 << 20
 
 
 def _rows(mask: np.ndarray, verb: str = "") -> str:
@@ -145,16 +140,6 @@ def _owned(arr: np.ndarray, original) -> np.ndarray:
         arr = np.ascontiguousarray(arr)
     arr.flags.writeable = False
     return arr
-
-
-def crossprod(A: np.ndarray) -> np.ndarray:
-    """A'A by one BLAS ``syrk`` call (half the work of ``A.T @ A``), as a full symmetric
-    matrix, without copying A whether it is stored by rows or by columns."""
-    if A.flags.c_contiguous:  # A' is then a column-major p x n matrix: syrk(A') = A'A
-        upper = blas.dsyrk(1.0, A.T, trans=0)
-    else:
-        upper = blas.dsyrk(1.0, np.asfortranarray(A), trans=1)
-    return np.triu(upper) + np.triu(upper, 1).T
 
 
 def _check_finite(arr: np.ndarray, name: str) -> None:
@@ -474,38 +459,9 @@ class GLMProblem:
             )
 
     def weighted_normal_equations(self, w: np.ndarray, rhs: np.ndarray | None = None):
-        """X' diag(w) X, and X' rhs when ``rhs`` is given, in one pass over X.
-
-        X is read in blocks of rows.  For weights w >= 0 (Fisher scoring, and Newton's
-        observed information with a canonical link) each block is scaled by sqrt(w)
-        into a small buffer that is reused, and BLAS ``syrk`` adds (sqrt(W) X_b)'
-        (sqrt(W) X_b) to the upper triangle of the sum (half the work of a general
-        product); weights of either sign use one ``gemm`` per block.  X' rhs is taken
-        from the same block while it is still in the cache.  Memory: p x p plus one
-        block - no n x n matrix and no n x p copy of X.
-        """
-        X, p = self.X, self.p
-        rows = max(64, BLOCK_BYTES // (8 * p))
-        signed = bool(np.any(w < 0))
-        row_factor = w if signed else np.sqrt(w)  # scaled block: W X_b or sqrt(W) X_b
-        buffer = np.empty((min(rows, self.n), p))
-        gram = np.zeros((p, p), order="F")
-        xt_rhs = None if rhs is None else np.zeros(p)
-        for start in range(0, self.n, rows):
-            block = X[start:start + rows]
-            scaled = buffer[:block.shape[0]]
-            np.multiply(block, row_factor[start:start + rows, None], out=scaled)
-            if signed:
-                gram += block.T @ scaled
-            else:  # gram += scaled' scaled (upper triangle, in place)
-                gram = blas.dsyrk(1.0, scaled.T, beta=1.0, c=gram, trans=0, overwrite_c=1)
-            if rhs is not None:
-                xt_rhs += block.T @ rhs[start:start + rows]
-        if signed:  # rounding makes X_b' (W X_b) asymmetric in the last bits
-            gram = (gram + gram.T) / 2.0
-        else:
-            gram = np.triu(gram) + np.triu(gram, 1).T
-        return gram if rhs is None else (gram, xt_rhs)
+        """X' diag(w) X, and X' rhs when ``rhs`` is given, in one blocked pass over this
+        problem's X: ``glmteach.linalg.weighted_normal_equations(self.X, w, rhs)``."""
+        return LA.weighted_normal_equations(self.X, w, rhs)
 
     # -- quantities of a mean vector ------------------------------------------------
     @property

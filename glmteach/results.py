@@ -33,7 +33,7 @@ from functools import cached_property
 import numpy as np
 from scipy import linalg, special
 
-from glmteach.irls import IterationState
+from glmteach.irls import IterationState, iterate
 from glmteach.problem import GLMProblem, _holds_text, _is_pandas, _to_float_array
 
 __all__ = ["GLMResults", "Summary"]
@@ -360,11 +360,10 @@ class GLMResults:
             mu_null = np.average(problem.y, weights=problem.weights)
             return problem.family.deviance(problem.y, np.full(problem.n, mu_null),
                                            problem.weights)
-        from glmteach.irls import fit_problem
-
         null_problem = GLMProblem(np.ones((problem.n, 1)), problem.y, problem.family,
                                   weights=problem.weights, offset=problem.offset)
-        return fit_problem(null_problem, tol=1e-12, keep_vectors=False).deviance
+        history, _ = iterate(null_problem, tol=1e-12, keep_vectors=False)
+        return history[-1].deviance
 
     # -- fitted values and prediction --------------------------------------------------------
     @property

@@ -289,7 +289,7 @@ def _method_name(text: str) -> str | None:
 
 
 def _fit_quietly(problem, method: str):
-    from glmteach.irls import fit_problem
+    from glmteach.fit import fit_problem
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

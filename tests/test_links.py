@@ -161,7 +161,8 @@ def test_tail_working_weights_are_finite_and_accurate(link, y_value):
     problem = gt.GLMProblem(X, y, gt.Binomial(link=link), weights=np.full(n, 2.0))
     with np.errstate(over="ignore", under="ignore"):
         mu = link.inverse(TAIL_ETA)
-        z, w = working_response_and_weights(problem, TAIL_ETA, mu)
+        z, w = working_response_and_weights(problem.family, problem.y, problem.weights,
+                                            problem.offset, TAIL_ETA, mu)
     assert np.all(np.isfinite(z)) and np.all(np.isfinite(w))
     assert np.all(w >= 0)
     with np.errstate(invalid="ignore", over="ignore"):

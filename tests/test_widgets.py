@@ -20,7 +20,7 @@ import pytest  # noqa: E402
 import glmteach as gt  # noqa: E402
 from glmteach import plotting as gp  # noqa: E402
 from glmteach import widgets as gw  # noqa: E402
-from glmteach.irls import fit_problem  # noqa: E402
+from glmteach.fit import fit_problem  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

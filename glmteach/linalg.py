@@ -1,0 +1,111 @@
+"""The linear algebra of a fit, as pure functions of arrays: X'WX, X'r and their solution.
+
+Every Fisher scoring step is one weighted least squares regression (Frees 2010,
+section 13.9.4): with working weights W_i and a right-hand side r_i = W_i z_i,
+
+    (X' W X) beta = X' r .
+
+This module forms X'WX and X'r in one blocked pass over the rows of X (never an n x n
+matrix, never a copy of X) and solves the p x p system with a Cholesky factor, falling
+back to least squares by pivoted QR when the matrix is not positive definite.  It knows
+nothing of families, links or GLMs: it imports only numpy and scipy, so every layer above
+it (``problem``, ``irls``, a chunked back end) can use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from scipy import linalg
+from scipy.linalg import blas
+
+__all__ = ["BLOCK_BYTES", "crossprod", "weighted_normal_equations", "cholesky_solver",
+           "solve_weighted_least_squares"]
+
+# X' W X is accumulated over blocks of rows of about this many bytes of X: small enough
+# that a block scaled by sqrt(W) stays in the CPU cache while BLAS adds it in, large
+# enough that the Python loop over blocks costs nothing next to the arithmetic.
+BLOCK_BYTES = 1 << 20
+
+Solver = Callable[[np.ndarray], np.ndarray]
+
+
+def crossprod(A: np.ndarray) -> np.ndarray:
+    """A'A by one BLAS ``syrk`` call (half the work of ``A.T @ A``), as a full symmetric
+    matrix, without copying A whether it is stored by rows or by columns."""
+    if A.flags.c_contiguous:  # A' is then a column-major p x n matrix: syrk(A') = A'A
+        upper = blas.dsyrk(1.0, A.T, trans=0)
+    else:
+        upper = blas.dsyrk(1.0, np.asfortranarray(A), trans=1)
+    return np.triu(upper) + np.triu(upper, 1).T
+
+
+def weighted_normal_equations(X: np.ndarray, w: np.ndarray, rhs: np.ndarray | None = None):
+    """X' diag(w) X, and X' rhs when ``rhs`` is given, in one pass over the rows of X.
+
+    The sums run over rows, sum_i w_i x_i x_i' and sum_i rhs_i x_i, so a block of rows
+    gives its own part and the parts add up: the function works on the whole X or on any
+    block of its rows.  X is read in blocks of about ``BLOCK_BYTES``.  For weights w >= 0
+    (Fisher scoring, and Newton's observed information with a canonical link) each block
+    is scaled by sqrt(w) into a small buffer that is reused, and BLAS ``syrk`` adds
+    (sqrt(W) X_b)' (sqrt(W) X_b) to the upper triangle of the sum (half the work of a
+    general product); weights of either sign use one ``gemm`` per block.  X' rhs is
+    taken from the same block while it is still in the cache.  Memory: p x p plus one
+    block - no n x n matrix and no n x p copy of X.
+    """
+    n, p = X.shape
+    rows = max(64, BLOCK_BYTES // (8 * p))
+    signed = bool(np.any(w < 0))
+    row_factor = w if signed else np.sqrt(w)  # scaled block: W X_b or sqrt(W) X_b
+    buffer = np.empty((min(rows, n), p))
+    gram = np.zeros((p, p), order="F")
+    xt_rhs = None if rhs is None else np.zeros(p)
+    for start in range(0, n, rows):
+        block = X[start:start + rows]
+        scaled = buffer[:block.shape[0]]
+        np.multiply(block, row_factor[start:start + rows, None], out=scaled)
+        if signed:
+            gram += block.T @ scaled
+        else:  # gram += scaled' scaled (upper triangle, in place)
+            gram = blas.dsyrk(1.0, scaled.T, beta=1.0, c=gram, trans=0, overwrite_c=1)
+        if rhs is not None:
+            xt_rhs += block.T @ rhs[start:start + rows]
+    if signed:  # rounding makes X_b' (W X_b) asymmetric in the last bits
+        gram = (gram + gram.T) / 2.0
+    else:
+        gram = np.triu(gram) + np.triu(gram, 1).T
+    return gram if rhs is None else (gram, xt_rhs)
+
+
+def cholesky_solver(matrix: np.ndarray) -> Solver | None:
+    """v -> matrix^{-1} v through the Cholesky factor matrix = R'R, or None when
+    ``matrix`` is not (numerically) positive definite."""
+    try:
+        factor = linalg.cho_factor(matrix, lower=False, check_finite=False)
+    except linalg.LinAlgError:
+        return None
+    return lambda v: linalg.cho_solve(factor, v, check_finite=False)
+
+
+def solve_weighted_least_squares(X: np.ndarray, w: np.ndarray,
+                                 rhs: np.ndarray) -> tuple[np.ndarray, Solver]:
+    """(beta, solver): beta solves (X' W X) beta = X' rhs for weights W >= 0, and
+    solver(v) applies (X' W X)^{-1} to another vector v.
+
+    X'WX and X' rhs come from one blocked pass over X (``weighted_normal_equations``) and
+    the p x p system is solved with its Cholesky factor; if that fails (not positive
+    definite, e.g. too many zero weights), least squares on sqrt(W) X by QR with column
+    pivoting (LAPACK ``gelsy``) is used instead, which also copes with columns that the
+    weights leave without information.  (For a Fisher step rhs = W z, so the fallback
+    regresses sqrt(W) z on sqrt(W) X.)
+    """
+    xtwx, xt_rhs = weighted_normal_equations(X, w, rhs)
+    solver = cholesky_solver(xtwx)
+    if solver is not None:
+        return solver(xt_rhs), solver
+    root_w = np.sqrt(w)
+    target = np.divide(rhs, root_w, out=np.zeros_like(rhs), where=root_w > 0)
+    beta = linalg.lstsq(X * root_w[:, None], target, lapack_driver="gelsy",
+                        check_finite=False)[0]
+    return beta, lambda v: linalg.lstsq(xtwx, v, lapack_driver="gelsy", check_finite=False)[0]
