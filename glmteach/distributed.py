@@ -46,7 +46,6 @@ measures need an n x n projection and are refused.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 import warnings
 from functools import cached_property
 
@@ -61,6 +60,7 @@ except ImportError as exc:  # pragma: no cover - the extra is not installed
                       "(dask[array,distributed])") from exc
 
 from glmteach import irls
+from glmteach import linalg as LA
 from glmteach import links as L
 from glmteach.exceptions import ConvergenceWarning, FitError
 from glmteach.families import Binomial, Family, Gaussian
@@ -71,8 +71,6 @@ __all__ = ["fit", "is_dask_array", "DaskGLMResults", "DaskGLMProblem"]
 
 # the in-memory fit's constants, so that both fits follow the same rules
 MAX_HALVINGS = irls.MAX_HALVINGS
-MARGIN = irls.MARGIN
-ROUNDING_FLOOR = irls.ROUNDING_FLOOR
 ALIAS_TOLERANCE = 1e-12  # as glmteach.problem: 1 - R^2 of a column below this = aliased
 # chunk results are added in groups of this many (a tree of sums on the workers)
 FAN_IN = 8
@@ -88,41 +86,27 @@ def is_dask_array(value) -> bool:
 
 
 # --------------------------------------------------------------------------- shared work
-# The per-chunk work calls the in-memory fit's own functions.  Until the engine offers
-# them as pure functions on arrays (glmteach.linalg.weighted_normal_equations(X, w, rhs)
-# and irls.working_response_and_weights(family, y, weights, offset, eta, mu)), a chunk is
-# presented to them as a small object with the attributes they read.
+# The per-chunk work calls the in-memory fit's own pure functions on arrays:
+# ``irls.working_response_and_weights`` (z and W) and ``linalg.weighted_normal_equations``
+# (X' W X and X' W z by blocked syrk).  ``GLMProblem.pearson_chi2`` and ``GLMResults``'
+# residual formulas read a few attributes; ``_Rows`` and ``_ChunkView`` present a chunk
+# with exactly those.
 
 
 class _Rows:
-    """One chunk of rows, with the attributes the shared per-row functions read."""
+    """One chunk of rows, with the attributes ``GLMProblem.pearson_chi2`` and the
+    residual formulas of ``GLMResults`` read (family, y, weights, prior_weights, offset)."""
 
-    weighted_normal_equations = GLMProblem.weighted_normal_equations  # reads X, n, p
-    pearson_chi2 = GLMProblem.pearson_chi2  # reads family, y, weights
+    pearson_chi2 = GLMProblem.pearson_chi2
 
-    def __init__(self, X, y, weights, offset, family: Family):
-        self.X, self.y, self.weights, self.offset = X, y, weights, offset
+    def __init__(self, y, weights, offset, family: Family):
+        self.y, self.weights, self.offset = y, weights, offset
         self.prior_weights = weights
         self.family, self.link = family, family.link
-        self.n, self.p = (X.shape if X is not None else (len(y), 0))
 
 
-def _normal_equations(X: np.ndarray, w: np.ndarray, rhs: np.ndarray | None):
-    """X' diag(w) X (and X' rhs): the in-memory fit's blocked syrk pass."""
-    try:
-        from glmteach.linalg import weighted_normal_equations
-    except ImportError:
-        rows = _Rows(X, None, None, None, Gaussian())
-        return rows.weighted_normal_equations(w, rhs)
-    return weighted_normal_equations(X, w, rhs)
-
-
-def _working(family: Family, y, weights, offset, eta, mu):
-    """(z, W) at (eta, mu): ``irls.working_response_and_weights``."""
-    shared = irls.working_response_and_weights
-    if len(inspect.signature(shared).parameters) == 6:
-        return shared(family, y, weights, offset, eta, mu)
-    return shared(_Rows(None, y, weights, offset, family), eta, mu)
+_normal_equations = LA.weighted_normal_equations
+_working = irls.working_response_and_weights
 
 
 def _add(*parts: dict) -> dict:
@@ -202,7 +186,7 @@ def _iteration_chunk(X, y, weights, offset, family: Family, beta, mean_y) -> dic
         z, w = _working(family, y, weights, offset, eta, mu)
         size = np.abs(mu * link.deriv(mu))  # for the convergence rule's floor
         ok = np.isfinite(size) & (weights > 0)
-        x2 = _Rows(None, y, weights, offset, family).pearson_chi2(mu)
+        x2 = _Rows(y, weights, offset, family).pearson_chi2(mu)
     gram, xt_wz = _normal_equations(X, w, w * z)
     return {"valid": True, "finite": True, "deviance": deviance, "x2": x2, "gram": gram,
             "xt_wz": xt_wz, "size2": float(np.sum(weights[ok] * size[ok] ** 2)),
@@ -247,7 +231,7 @@ def _vector_chunk(X, y, weights, offset, *, kind: str, family: Family, beta, sca
     if kind == "fittedvalues":
         return mu
     z, w = _working(family, y, weights, offset, eta, mu)
-    view = _ChunkView(_Rows(X, y, weights, offset, family), eta, mu, z, w, scale)
+    view = _ChunkView(_Rows(y, weights, offset, family), eta, mu, z, w, scale)
     return getattr(GLMResults, kind).fget(view)
 
 
@@ -294,6 +278,11 @@ class DaskGLMProblem:
         self.family, self.link = family, family.link
         self.scale_rule = check_scale(scale)
         if not is_dask_array(X):
+            if hasattr(X, "columns"):
+                raise ValueError(
+                    "X: a dask DataFrame is not supported (nor is gt.glm on one: a formula "
+                    "needs the data in memory); pass a dask array chunked by rows, e.g. "
+                    "X.to_dask_array(lengths=True), with the dummy columns built already")
             raise ValueError("X: must be a dask array for glmteach.distributed.fit "
                              "(use gt.fit for numpy arrays and DataFrames)")
         if X.ndim == 1:
@@ -543,7 +532,7 @@ def fit(X, y, family: Family | None = None, weights=None, offset=None, exposure=
                              exposure=exposure, scale=scale)
     fam = problem.family
     names = ("X", "y", "prior_weights", "offset")
-    threshold = max(MARGIN * tol, ROUNDING_FLOOR)
+    threshold = irls.threshold(tol)
 
     def at(beta):
         return problem.reduce(_iteration_chunk, names, fam, beta, problem.mean_y)

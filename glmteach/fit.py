@@ -124,7 +124,19 @@ def fit(X, y, family=None, weights=None, offset=None, exposure=None, method: str
         intervals; True: Student t on df_resid degrees of freedom (R's summary.glm for
         families with an estimated dispersion); with ``cov_type="cluster"`` t on G - 1
         degrees of freedom (G groups), as statsmodels
+
+    A dask array X (chunked by rows; the ``dask`` extra) is fitted by
+    ``glmteach.distributed.fit``: one reduction over the chunks per iteration, the same
+    per-row functions, a ``DaskGLMResults`` with lazy n-vectors.
     """
+    if type(X).__module__.split(".")[0] == "dask":  # rows in chunks: glmteach.distributed
+        from glmteach import distributed
+
+        return distributed.fit(X, y, family, weights=weights, offset=offset,
+                               exposure=exposure, method=method, start=start, tol=tol,
+                               maxiter=maxiter, keep_vectors=keep_vectors, cov_type=cov_type,
+                               convergence=convergence, freq_weights=freq_weights,
+                               scale=scale, use_t=use_t, cov_kwds=cov_kwds)
     problem = GLMProblem(X, y, family, weights=weights, offset=offset, exposure=exposure,
                          freq_weights=freq_weights, scale=scale)
     return fit_problem(problem, method=method, start=start, tol=tol, maxiter=maxiter,
