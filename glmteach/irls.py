@@ -64,7 +64,8 @@ from __future__ import annotations
 import dataclasses
 import numbers
 import warnings
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -114,8 +115,15 @@ class IterationState:
     optimum, with ``convergence="R"`` the relative deviance change
     |D - D_old| / (|D| + 0.1); ``fit`` stops at the first state whose criterion is
     at most max(tol/10, 64 machine epsilons) (glmteach) or below ``tol`` (R).  In large
-    fits (see ``keep_vectors`` of ``fit``) the vectors and ``llf`` of iterations before
-    the last are not kept (None), to save memory and time.
+    fits (see ``keep_vectors`` of ``fit``) the vectors of iterations before the last
+    are not kept (None), to save memory, and neither is ``llf``.
+
+    ``llf`` is the log-likelihood at ``mu`` (``GLMProblem.loglike``): a state made
+    from a mean vector computes it from that mean, so it is there exactly when ``mu``
+    is.  ``information`` names the information matrix of the step that led here:
+    "fisher" (expected) or "newton" (observed; None at iteration 0), and ``solve``
+    applies its inverse to a vector (the convergence rule's look-ahead uses it; ``fit``
+    drops it once the rule has measured the state).
     """
 
     iteration: int
@@ -125,13 +133,18 @@ class IterationState:
     z: np.ndarray | None
     w: np.ndarray | None
     deviance: float
-    llf: float | None
+    llf: float | None = None
     step_size: float = 1.0
     criterion: float | None = None
+    information: str | None = None
+    solve: Callable[[np.ndarray], np.ndarray] | None = field(
+        default=None, repr=False, compare=False)
 
     def without_vectors(self) -> IterationState:
-        """The same state with the length-n vectors dropped (to save memory)."""
-        return dataclasses.replace(self, eta=None, mu=None, z=None, w=None)
+        """The same state with the length-n vectors, and the llf computed from them,
+        dropped (to save memory)."""
+        return dataclasses.replace(self, eta=None, mu=None, z=None, w=None, llf=None,
+                                   solve=None)
 
 
 def working_response_and_weights(family: Family, y: np.ndarray, prior_weights: np.ndarray,
@@ -178,21 +191,22 @@ def working_response_and_weights(family: Family, y: np.ndarray, prior_weights: n
     return z, w
 
 
-def _state(problem: GLMProblem, iteration: int, params, eta, mu, step_size,
-           deviance: float | None = None, with_llf: bool = True) -> IterationState:
-    z, w = working_response_and_weights(problem.family, problem.y, problem.weights,
+def _state(problem: GLMProblem, iteration: int, params, eta, mu, step_size: float = 1.0,
+           deviance: float | None = None, **step) -> IterationState:
+    """The state at mean ``mu``: z and W, the deviance and the llf all follow from it.
+    ``step`` holds what the step that led here used (``information`` and ``solve``)."""
+    z, W = working_response_and_weights(problem.family, problem.y, problem.weights,
                                         problem.offset, eta, mu)
     return IterationState(
-        iteration=iteration, params=params, eta=eta, mu=mu, z=z, w=w,
+        iteration=iteration, params=params, eta=eta, mu=mu, z=z, w=W,
         deviance=problem.deviance(mu) if deviance is None else deviance,
-        llf=problem.loglike(mu) if with_llf else None, step_size=step_size,
+        llf=problem.loglike(mu), step_size=step_size, **step,
     )
 
 
-def initial_state(problem: GLMProblem, start=None, *, with_llf: bool = True) -> IterationState:
+def initial_state(problem: GLMProblem, start=None) -> IterationState:
     """Iteration 0.  Without ``start``, the mean starts at ``family.starting_mu(y)``
-    (no coefficients yet); with ``start`` (a coefficient vector) at g^{-1}(X start).
-    ``with_llf=False`` leaves ``llf`` as None (``fit`` skips it for large n)."""
+    (no coefficients yet); with ``start`` (a coefficient vector) at g^{-1}(X start)."""
     if start is None:
         mu = problem.family.starting_mu(problem.y, problem.weights)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -210,7 +224,7 @@ def initial_state(problem: GLMProblem, start=None, *, with_llf: bool = True) -> 
                 f"the starting means {problem.family.name}.starting_mu(y) for "
                 f"{int(np.count_nonzero(~np.isfinite(eta)))} rows; pass start= coefficients"
             )
-        return _state(problem, 0, None, eta, mu, 1.0, with_llf=with_llf)
+        return _state(problem, 0, None, eta, mu)
     try:
         start = np.asarray(start, dtype=float).reshape(-1)
     except (TypeError, ValueError) as exc:
@@ -232,7 +246,7 @@ def initial_state(problem: GLMProblem, start=None, *, with_llf: bool = True) -> 
             f"start: gives means outside the {problem.family.name} family's mean space "
             f"(or non-finite) through the {problem.link!r} link; choose other start values"
         )
-    return _state(problem, 0, start.copy(), eta, mu, 1.0, with_llf=with_llf)
+    return _state(problem, 0, start.copy(), eta, mu)
 
 
 def _fisher_plan(state: IterationState, problem: GLMProblem):
@@ -259,14 +273,6 @@ def _newton_plan(state: IterationState, problem: GLMProblem):
         return (*newton, "newton") if _deviance_at(newton[0], problem) <= bound else fisher
     newton = _observed_information(state, problem)
     return _fisher_plan(state, problem) if newton is None else (*newton, "newton")
-
-
-def _fisher_target(state: IterationState, problem: GLMProblem) -> np.ndarray:
-    return _fisher_plan(state, problem)[0]
-
-
-def _newton_target(state: IterationState, problem: GLMProblem) -> np.ndarray:
-    return _newton_plan(state, problem)[0]
 
 
 def _deviance_at(params: np.ndarray, problem: GLMProblem) -> float:
@@ -312,9 +318,13 @@ def _deviance_rose(new: float, old: float) -> bool:
     return new - old > 1e-12 * abs(old)
 
 
-def _take_step(state: IterationState, problem: GLMProblem, target: np.ndarray,
-               with_llf: bool = True) -> IterationState:
-    """Move from ``state`` towards ``target``, halving the step while it is not safe."""
+def _step_towards(state: IterationState, problem: GLMProblem, target: np.ndarray,
+                  solve, information: str) -> IterationState:
+    """Move from ``state`` towards ``target`` (the coefficients that the information
+    matrix ``information``, whose inverse ``solve`` applies, points to), halving the
+    step while it is not safe: means outside the mean space, a non-finite deviance, or
+    a deviance that rises.  What both public steps are made of."""
+    made_by = {"information": information, "solve": solve}
     fam, link = problem.family, problem.link
     step = 1.0
     reason = ""
@@ -340,7 +350,7 @@ def _take_step(state: IterationState, problem: GLMProblem, target: np.ndarray,
                     reason = "a higher deviance"
                 else:
                     return _state(problem, state.iteration + 1, params, eta, mu, step, dev,
-                                  with_llf)
+                                  **made_by)
         if state.params is None:
             raise FitError(
                 f"iteration 1: the first step from the data start gives {reason} through "
@@ -356,7 +366,8 @@ def _take_step(state: IterationState, problem: GLMProblem, target: np.ndarray,
     if reason == "a higher deviance":
         # No fraction of the step improves the deviance: the current state is optimal as
         # far as the deviance can tell.  Record a zero step (``fit`` stops there).
-        return dataclasses.replace(state, iteration=state.iteration + 1, step_size=0.0)
+        return dataclasses.replace(state, iteration=state.iteration + 1, step_size=0.0,
+                                   **made_by)
     raise FitError(
         f"iteration {state.iteration + 1}: after {halvings} step halvings (the last one moving "
         f"the linear predictor by at most {step * eta_move:.2g}) the step still gives "
@@ -366,8 +377,9 @@ def _take_step(state: IterationState, problem: GLMProblem, target: np.ndarray,
 
 
 def irls_step(state: IterationState, problem: GLMProblem) -> IterationState:
-    """One Fisher scoring step = one weighted least squares regression of z on X."""
-    return _take_step(state, problem, _fisher_target(state, problem))
+    """One Fisher scoring step = one weighted least squares regression of z on X:
+    target = (X' W X)^{-1} X' W z, then halving towards it while needed."""
+    return _step_towards(state, problem, *_fisher_plan(state, problem))
 
 
 def newton_step(state: IterationState, problem: GLMProblem) -> IterationState:
@@ -375,12 +387,12 @@ def newton_step(state: IterationState, problem: GLMProblem) -> IterationState:
     ``irls_step`` for canonical links, up to rounding).  From the data start (iteration
     0, no coefficients to halve back to) it is taken only if its deviance is no higher
     than the larger of the starting deviance and the Fisher scoring step's deviance;
-    otherwise the Fisher scoring step is taken."""
-    return _take_step(state, problem, _newton_target(state, problem))
+    otherwise the Fisher scoring step is taken (and so where the observed information
+    is not positive definite; ``information`` of the new state says which was used)."""
+    return _step_towards(state, problem, *_newton_plan(state, problem))
 
 
-TARGETS = {"irls": _fisher_target, "newton": _newton_target}
-PLANS = {"irls": _fisher_plan, "newton": _newton_plan}
+STEPS = {"irls": irls_step, "newton": newton_step}
 CONVERGENCE_RULES = ("glmteach", "R")
 # The glmteach rule stops when the estimated distance to the optimum is at most
 # MARGIN * tol: the estimate is first order, and the yardstick (coefficients measured by
@@ -394,8 +406,8 @@ ROUNDING_STALL = 1e-6  # see _stops_early
 
 
 def check_controls(method: str, tol, maxiter, convergence: str = "glmteach") -> None:
-    if method not in TARGETS:
-        raise ValueError(f"method: must be one of {sorted(TARGETS)}, got {method!r}")
+    if method not in STEPS:
+        raise ValueError(f"method: must be one of {sorted(STEPS)}, got {method!r}")
     if (isinstance(tol, bool | np.bool_) or not isinstance(tol, numbers.Real)
             or not np.isfinite(tol) or tol <= 0):
         raise ValueError(f"tol: must be a positive finite number, got {tol!r}")
@@ -463,12 +475,12 @@ class _DistanceToOptimum:
             self.floor = 1e-3 * float(rms) if np.isfinite(rms) else 0.0
         return self.floor
 
-    def __call__(self, state: IterationState, solver, kind: str, tol: float) -> float:
+    def __call__(self, state: IterationState, tol: float) -> float:
         problem = self.problem
         floor = self._floor(state)
         score = (state.w * (state.z - state.eta + problem.offset)) @ problem.X
-        look = _relative_size(solver(score), state.params, self.scale, floor)
-        if kind == "newton" or problem.family.is_canonical:
+        look = _relative_size(state.solve(score), state.params, self.scale, floor)
+        if state.information == "newton" or problem.family.is_canonical:
             return look
         estimate = look * self.correction
         if not estimate <= threshold(tol):
@@ -575,19 +587,18 @@ def _intercept_only_start(problem: GLMProblem):
     return start
 
 
-def _start(problem: GLMProblem, start, plan, keep: bool):
-    """Iteration 0 and, from the data start, the first step (state, (new, solver, kind)).
+def _start(problem: GLMProblem, start, step):
+    """Iteration 0 and, from the data start, the first step: (state, first step or None).
 
     From the data start the first step has no coefficients to halve back to; when it
     fails (or the link is not defined at the starting means), the fit restarts from the
     intercept-only fit (``_intercept_only_start``) with a warning, and raises the
     original FitError only if that is impossible (issue 12, item 22)."""
     if start is not None:
-        return initial_state(problem, start, with_llf=keep), None
+        return initial_state(problem, start), None
     try:
-        state = initial_state(problem, None, with_llf=keep)
-        target, solver, kind = plan(state, problem)
-        return state, (_take_step(state, problem, target, with_llf=keep), solver, kind)
+        state = initial_state(problem)
+        return state, step(state, problem)
     except FitError as exc:
         if "every response is 0" in str(exc):
             raise
@@ -595,7 +606,7 @@ def _start(problem: GLMProblem, start, plan, keep: bool):
         if retry is None:
             raise
         try:
-            state = initial_state(problem, retry, with_llf=keep)
+            state = initial_state(problem, retry)
         except ValueError:
             raise exc from None
         warnings.warn(
@@ -617,24 +628,20 @@ def iterate(problem: GLMProblem, method: str = "irls", start=None, tol: float = 
     (``fit`` turns the history into a ``GLMResults`` and warns); the inputs are checked.
     """
     check_controls(method, tol, maxiter, convergence)
-    plan = PLANS[method]
+    step = STEPS[method]
     keep = problem.n <= KEEP_VECTORS_UP_TO if keep_vectors is None else keep_vectors
-    state, pending = _start(problem, start, plan, keep)
+    state, first = _start(problem, start, step)
     history = [state]
     converged = False
     distance = _DistanceToOptimum(problem) if convergence == "glmteach" else None
     for _ in range(maxiter):
-        if pending is not None:  # the first step, already taken by _start
-            new, solver, kind = pending
-            pending = None
-        else:
-            target, solver, kind = plan(state, problem)
-            new = _take_step(state, problem, target, with_llf=keep)
+        new = step(state, problem) if first is None else first
+        first = None
         if distance is None:
             criterion = abs(new.deviance - state.deviance) / (abs(new.deviance) + 0.1)
         else:
-            criterion = distance(new, solver, kind, tol)
-        new = dataclasses.replace(new, criterion=criterion)
+            criterion = distance(new, tol)
+        new = dataclasses.replace(new, criterion=criterion, solve=None)
         if not keep:
             history[-1] = history[-1].without_vectors()
         history.append(new)
@@ -647,6 +654,4 @@ def iterate(problem: GLMProblem, method: str = "irls", start=None, tol: float = 
         if distance is not None and _stops_early(problem, history, tol):
             converged = True
             break
-    if history[-1].llf is None:
-        history[-1] = dataclasses.replace(history[-1], llf=problem.loglike(history[-1].mu))
     return history, converged
