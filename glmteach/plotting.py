@@ -1,10 +1,13 @@
 r"""Static figures that teach how a GLM is fitted and what its parts mean.
 
-Every function here is pure: it draws on the matplotlib ``Axes`` it is given (or, when
-``ax`` is None, on a new figure made with ``plt.subplots``) and returns that ``Axes``.
-Nothing here refits a model or keeps state, so the interactive widgets of
-``glmteach.widgets`` are built from these very functions, and a notebook rendered on
-GitHub, by nbconvert or in CI tells the same story without a running kernel.
+Every function here only draws: it takes data (a fitted model's stored history, a
+family and its parameters) and the matplotlib ``Axes`` it is given (or, when ``ax`` is
+None, a new figure made with ``plt.subplots``) and returns that ``Axes``.  The numbers
+it draws (history arrays, the likelihood grid, the working-regression line, densities
+and samples) are computed by ``glmteach.traces``, which has no matplotlib.  Nothing here
+refits a model or keeps state, so the interactive widgets of ``glmteach.widgets`` are
+built from these very functions, and a notebook rendered on GitHub, by nbconvert or in
+CI tells the same story without a running kernel.
 
 This module imports matplotlib; ``import glmteach`` does not import it.  Use::
 
@@ -59,6 +62,7 @@ from matplotlib.lines import Line2D
 
 from glmteach import families as F
 from glmteach import links as L
+from glmteach import traces as T
 from glmteach.families import (
     FAMILY_NAMES,
     make_family,
@@ -66,6 +70,7 @@ from glmteach.families import (
     tweedie_poisson_gamma,
 )
 from glmteach.links import LINK_NAMES, make_link
+from glmteach.traces import LR_95_LEVEL, LikelihoodSurface, WorkingRegression
 
 if TYPE_CHECKING:  # pragma: no cover
     from glmteach.results import GLMResults
@@ -80,22 +85,15 @@ __all__ = [
     "OKABE_ITO",
     "CoefficientPathMarker",
     "ConvergenceMarker",
-    "LikelihoodSurface",
-    "WorkingRegression",
     "WorkingRegressionArtists",
-    "check_family_values",
     "coefficient_path",
     "coefficient_path_marker",
     "convergence",
     "convergence_marker",
-    "exponential_family_logpdf",
     "factor_colors",
     "family_panel",
-    "history_deviances",
-    "history_params",
     "irls_small_multiples",
     "key_panel",
-    "likelihood_surface",
     "links_panel",
     "make_family",
     "make_link",
@@ -103,14 +101,9 @@ __all__ = [
     "tweedie_panel",
     "tweedie_poisson_gamma",
     "working_regression",
-    "working_regression_data",
-    "working_regression_limits",
     "working_regression_panel",
 ]
 
-# ell(beta-hat) - ell(beta) = chi^2_{2, 0.95} / 2: the boundary of the 95 % joint
-# likelihood-ratio confidence region for two coefficients.
-LR_95_LEVEL = 2.995732273553991
 START_TEXT = "start: mean from the data\n(no coefficients yet)"
 NO_VECTORS_TEXT = (
     "iteration {k}: the history keeps no η, μ, z, W here\n"
@@ -205,25 +198,6 @@ def _title(ax: Axes, text: str) -> None:
     ax.set_title(text, fontsize=FONT_TITLE)
 
 
-# --------------------------------------------------------------------------------------
-# The iteration history as arrays
-# --------------------------------------------------------------------------------------
-def history_params(results: GLMResults) -> np.ndarray:
-    """(K + 1, p) array of beta_k for k = 0..K; the row of iteration 0 is NaN when the
-    fit started from the data (no coefficients yet)."""
-    p = results.problem.p
-    out = np.full((len(results.history), p), np.nan)
-    for k, state in enumerate(results.history):
-        if state.params is not None:
-            out[k] = state.params
-    return out
-
-
-def history_deviances(results: GLMResults) -> np.ndarray:
-    """D_k for k = 0..K (iteration 0: the deviance at the starting means)."""
-    return np.array([state.deviance for state in results.history], dtype=float)
-
-
 def _param_names(results: GLMResults) -> list[str]:
     return list(results.problem.param_names)
 
@@ -258,7 +232,7 @@ class ConvergenceMarker:
 
 def convergence_marker(results: GLMResults, ax: Axes) -> ConvergenceMarker:
     """A ``ConvergenceMarker`` for the deviances of ``results`` on ``ax``."""
-    return ConvergenceMarker(ax, history_deviances(results))
+    return ConvergenceMarker(ax, T.history_deviances(results))
 
 
 def convergence(results: GLMResults, ax: Axes | None = None, *, current: int | None = None,
@@ -279,7 +253,7 @@ def convergence(results: GLMResults, ax: Axes | None = None, *, current: int | N
     caller (the handles keep their labels).
     """
     ax = _new_axes(ax)
-    dev = history_deviances(results)
+    dev = T.history_deviances(results)
     iters = np.arange(len(dev))
     dev_shown = np.where(dev > 0, dev, np.nan)
     change = np.abs(np.diff(dev))
@@ -306,91 +280,6 @@ def convergence(results: GLMResults, ax: Axes | None = None, *, current: int | N
 # --------------------------------------------------------------------------------------
 # Coefficient path and the likelihood surface
 # --------------------------------------------------------------------------------------
-def _nice_levels(top: float, lowest: float = 0.5, most: int = 9) -> np.ndarray:
-    """0.5, 1, 2, 5, 10, 20, 50, ... below ``top`` (decades only when that is too many)."""
-    cand = [m * 10.0**e for e in range(-1, 16) for m in (1.0, 2.0, 5.0)]
-    levels = [v for v in cand if lowest <= v < top]
-    if len(levels) > most:
-        levels = [v for v in levels if np.isclose(np.log10(v) % 1.0, 0.0)
-                  or np.isclose(np.log10(v) % 1.0, 1.0)]
-    return np.array(levels[:most] if len(levels) > most else levels)
-
-
-class LikelihoodSurface:
-    r"""Log-likelihood drop Delta(beta) = ell(beta-hat) - ell(beta) on a grid of two
-    coefficients, with the dispersion phi held at phi-hat.
-
-    With phi fixed, ell(beta) = const - D(beta) / (2 phi), so Delta = (D(beta) - D(beta-hat))
-    / (2 phi-hat): the deviance is the log-likelihood in disguise.  ``b0``, ``b1`` are
-    the grid axes, ``delta`` the (len(b1), len(b0)) values (NaN where the means leave the
-    family's mean space), ``center`` = beta-hat.
-    """
-
-    def __init__(self, b0: np.ndarray, b1: np.ndarray, delta: np.ndarray, center: np.ndarray,
-                 scale: float):
-        self.b0, self.b1, self.delta = b0, b1, delta
-        self.center = center
-        self.scale = scale
-
-    def top(self) -> float:
-        finite = self.delta[np.isfinite(self.delta)]
-        return float(finite.max()) if finite.size else 0.0
-
-    def levels(self) -> np.ndarray:
-        """Contour levels 0.5, 1, 2, 5, 10, 20, ... (at most nine, decades when the
-        surface is steep) below the largest value.  The 95 % likelihood-ratio boundary,
-        ``LR_95_LEVEL`` = chi^2_{2, 0.95} / 2 = 3.00, is drawn as its own contour."""
-        return _nice_levels(self.top())
-
-    def levels_text(self) -> str:
-        """The levels as a caption: "0.5, 1, 2, 5, 10"."""
-        return ", ".join(f"{v:g}" for v in self.levels())
-
-
-def likelihood_surface(results: GLMResults, others: Sequence[GLMResults] = (),
-                       size: int = 33, margin: float = 0.15,
-                       max_cells: int = 4_000_000) -> LikelihoodSurface:
-    r"""Compute Delta(beta) = ell(beta-hat) - ell(beta) on a size x size grid around the
-    coefficient path(s) of ``results`` (and ``others``, e.g. the Newton-Raphson fit of the
-    same problem) and beta-hat +/- 3 standard errors.  Only for models with exactly two
-    coefficients.  Computed once; pass it to ``coefficient_path(surface=...)``.
-    """
-    problem = results.problem
-    if problem.p != 2:
-        raise ValueError(f"results: a likelihood surface needs exactly 2 coefficients, "
-                         f"this model has {problem.p}")
-    paths = [history_params(r) for r in (results, *others)]
-    pts = np.vstack([p[np.isfinite(p).all(axis=1)] for p in paths])
-    center = np.asarray(results.history[-1].params, dtype=float)
-    se = np.asarray(results.bse, dtype=float)
-    se = np.where(np.isfinite(se) & (se > 0), se, np.maximum(np.abs(center) * 0.1, 0.1))
-    lo = np.minimum(pts.min(axis=0), center - 3 * se)
-    hi = np.maximum(pts.max(axis=0), center + 3 * se)
-    pad = (hi - lo) * margin
-    b0 = np.linspace(lo[0] - pad[0], hi[0] + pad[0], size)
-    b1 = np.linspace(lo[1] - pad[1], hi[1] + pad[1], size)
-    B0, B1 = np.meshgrid(b0, b1)
-    betas = np.column_stack([B0.ravel(), B1.ravel()])  # (m, 2)
-
-    fam, link = problem.family, problem.link
-    y, w, off = problem.y[:, None], problem.weights[:, None], problem.offset[:, None]
-    dev = np.full(betas.shape[0], np.nan)
-    chunk = max(1, max_cells // max(problem.n, 1))
-    with np.errstate(all="ignore"):
-        for start in range(0, betas.shape[0], chunk):
-            bb = betas[start:start + chunk]
-            mu = link.inverse(problem.X @ bb.T + off)  # (n, m_chunk)
-            d = np.sum(w * fam.unit_deviance(y, mu), axis=0)
-            ok = np.array([fam.valid_mu(mu[:, j]) for j in range(mu.shape[1])])
-            dev[start:start + chunk] = np.where(ok & np.isfinite(d), d, np.nan)
-    scale = float(results.scale)
-    if not np.isfinite(scale) or scale <= 0:
-        scale = 1.0
-    delta = (dev - results.deviance) / (2.0 * scale)
-    delta = np.maximum(delta, 0.0).reshape(B0.shape)
-    return LikelihoodSurface(b0, b1, delta, center, scale)
-
-
 class CoefficientPathMarker:
     r"""The current iteration on the coefficient-path panel.
 
@@ -437,7 +326,7 @@ def coefficient_path_marker(results: GLMResults, ax: Axes, *,
                             contours: bool = True) -> CoefficientPathMarker:
     """A ``CoefficientPathMarker`` for ``results`` on a panel drawn by
     ``coefficient_path(results, ax, contours=contours)``."""
-    return CoefficientPathMarker(ax, history_params(results),
+    return CoefficientPathMarker(ax, T.history_params(results),
                                  plane=results.problem.p == 2 and contours)
 
 
@@ -482,7 +371,7 @@ def coefficient_path(results: GLMResults, ax: Axes | None = None, *, upto: int |
     data").  ``legend=False`` leaves the legend to the caller.
     """
     ax = _new_axes(ax)
-    P = history_params(results)
+    P = T.history_params(results)
     K = len(P) - 1
     k_last = K if upto is None else int(np.clip(upto, 0, K))
     names = _param_names(results)
@@ -492,7 +381,7 @@ def coefficient_path(results: GLMResults, ax: Axes | None = None, *, upto: int |
     plane = P.shape[1] == 2 and contours
     if plane:
         if surface is None:
-            surface = likelihood_surface(results)
+            surface = T.likelihood_surface(results)
         top = surface.top()
         levels = surface.levels()
         if levels.size:  # (contour warns when no level lies inside the data)
@@ -545,88 +434,20 @@ def coefficient_path(results: GLMResults, ax: Axes | None = None, *, upto: int |
 # --------------------------------------------------------------------------------------
 # One IRLS step as weighted least squares
 # --------------------------------------------------------------------------------------
-class WorkingRegression:
-    """The data of one working regression (see ``working_regression_data``)."""
-
-    def __init__(self, iteration: int, x: np.ndarray, z: np.ndarray, w: np.ndarray,
-                 shown: np.ndarray, intercept: float, slope: float):
-        self.iteration = iteration
-        self.x, self.z, self.w = x, z, w
-        self.shown = shown
-        self.intercept, self.slope = intercept, slope
-
-    @property
-    def n(self) -> int:
-        return int(self.x.shape[0])
-
-    def sizes(self) -> np.ndarray:
-        """Marker areas of the shown points: 4 + 60 W_i / max W."""
-        wmax = float(np.max(self.w)) if self.w.size and np.max(self.w) > 0 else 1.0
-        return 4.0 + 60.0 * self.w[self.shown] / wmax
-
-    def line_x(self) -> np.ndarray:
-        lo, hi = float(np.min(self.x)), float(np.max(self.x))
-        return np.array([lo - 1.0, hi + 1.0]) if hi <= lo else np.array([lo, hi])
-
-    def equation(self) -> str:
-        """The WLS line as mathtext: "$\\hat z = +0.1234 + 0.9876\\,x'beta_k$"."""
-        if not np.isfinite(self.slope):
-            return "WLS line undefined (no spread in the linear predictor)"
-        icpt = self.intercept + 0.0 if abs(self.intercept) >= 5e-5 else 0.0  # no "-0.0000"
-        return (rf"$\hat z = {icpt:+.4f} + {self.slope:.4f}\,"
-                r"\mathbf{x}'\boldsymbol{\beta}_k$")
-
-    def label(self) -> str:
-        """"WLS: " and the equation."""
-        return f"WLS: {self.equation()}"
+def _marker_areas(data: WorkingRegression) -> np.ndarray:
+    """Marker areas of the shown points: 4 + 60 W_i / max W."""
+    w = data.w
+    wmax = float(np.max(w)) if w.size and np.max(w) > 0 else 1.0
+    return 4.0 + 60.0 * w[data.shown] / wmax
 
 
-def working_regression_data(results: GLMResults, iteration: int, *,
-                            max_points: int | None = 3000,
-                            seed: int = 0) -> WorkingRegression | None:
-    """x = eta - offset, z, W at ``iteration``, the indices of the points to draw (at most
-    ``max_points``, a fixed random subset) and the weighted least squares line of z on
-    x; None when the history keeps no vectors for that iteration."""
-    K = len(results.history) - 1
-    if not 0 <= iteration <= K:
-        raise ValueError(f"iteration: must be between 0 and {K}, got {iteration!r}")
-    state = results.history[iteration]
-    if state.z is None or state.w is None or state.eta is None:
-        return None
-    x = state.eta - results.problem.offset
-    z, w = state.z, state.w
-    n = x.shape[0]
-    shown = np.arange(n)
-    if max_points is not None and n > max_points:
-        shown = np.sort(np.random.default_rng(seed).choice(n, max_points, replace=False))
-    sw = float(np.sum(w))
-    slope = icpt = np.nan
-    if sw > 0:
-        xm, zm = np.sum(w * x) / sw, np.sum(w * z) / sw
-        sxx = float(np.sum(w * (x - xm) ** 2))
-        if sxx > 0:
-            slope = float(np.sum(w * (x - xm) * (z - zm)) / sxx)
-            icpt = float(zm - slope * xm)
-    return WorkingRegression(iteration, x, z, w, shown, icpt, slope)
-
-
-def working_regression_limits(results: GLMResults) -> tuple[tuple[float, float],
-                                                             tuple[float, float]] | None:
-    """(x limits, z limits) that hold the working regression of every stored iteration
-    (5 % margins), so that an animation keeps its axes still and the points visibly
-    move; None when no iteration kept its vectors."""
-    xs, zs = [], []
-    for state in results.history:
-        if state.z is not None and state.eta is not None:
-            x = state.eta - results.problem.offset
-            xs += [float(np.min(x)), float(np.max(x))]
-            zs += [float(np.min(state.z)), float(np.max(state.z))]
-    if not xs:
-        return None
-    xlo, xhi, zlo, zhi = min(xs), max(xs), min(zs), max(zs)
-    padx = 0.05 * (xhi - xlo) if xhi > xlo else 1.0
-    padz = 0.05 * (zhi - zlo) if zhi > zlo else 1.0
-    return (xlo - padx, xhi + padx), (zlo - padz, zhi + padz)
+def _wls_equation(data: WorkingRegression) -> str:
+    """The WLS line as mathtext: "$\\hat z = +0.1234 + 0.9876\\,x'beta_k$"."""
+    if not np.isfinite(data.slope):
+        return "WLS line undefined (no spread in the linear predictor)"
+    icpt = data.intercept + 0.0 if abs(data.intercept) >= 5e-5 else 0.0  # no "-0.0000"
+    return (rf"$\hat z = {icpt:+.4f} + {data.slope:.4f}\,"
+            r"\mathbf{x}'\boldsymbol{\beta}_k$")
 
 
 class WorkingRegressionArtists:
@@ -695,15 +516,16 @@ class WorkingRegressionArtists:
             return
         idx = data.shown
         self.points.set_offsets(np.column_stack([data.x[idx], data.z[idx]]))
-        self.points.set_sizes(data.sizes())
+        self.points.set_sizes(_marker_areas(data))
         if self.limits is None:
-            grid = data.line_x()
+            grid = data.span()
             self.diagonal.set_data(grid, grid)
         else:
             grid = np.array(self.limits[0], dtype=float)
-        self.line.set_data(grid, data.intercept + data.slope * grid)
-        self.equation.set_text(self.title_prefix + data.equation() if self.in_title
-                               else data.label())
+        self.line.set_data(grid, data.line(grid))
+        equation = _wls_equation(data)
+        self.equation.set_text(self.title_prefix + equation if self.in_title
+                               else f"WLS: {equation}")
         self.equation.set_visible(True)
         self.missing.set_visible(False)
         if self.limits is None:
@@ -720,16 +542,16 @@ def working_regression_panel(results: GLMResults, ax: Axes | None = None, *,
 
     Labels (mathtext): x axis "linear predictor x_i'beta_k" (= eta_i - offset_i), y axis
     "working response z_i".  ``fixed_limits=True`` fixes the axes to
-    ``working_regression_limits`` (every stored iteration fits; used by the stepper);
-    ``iteration=k`` puts that iteration's data on the artists
-    (``working_regression_data(results, k, max_points=..., seed=...)``).  When only
+    ``traces.working_regression_limits`` (every stored iteration fits; used by the
+    stepper); ``iteration=k`` puts that iteration's data on the artists
+    (``traces.working_regression_data(results, k, max_points=..., seed=...)``).  When only
     ``max_points`` of n points are drawn the points' legend entry says so.
     ``equation_in_title`` (default) writes the WLS equation as the title, after
     ``title_prefix``, where it cannot hide a point; ``False`` puts it in the lower right
     corner on a semi-transparent box.
     """
     ax = _new_axes(ax)
-    limits = working_regression_limits(results) if fixed_limits else None
+    limits = T.working_regression_limits(results) if fixed_limits else None
     if not equation_in_title:
         _title(ax, "Working regression (WLS)")
     artists = WorkingRegressionArtists(ax, limits, equation_in_title=equation_in_title,
@@ -741,8 +563,8 @@ def working_regression_panel(results: GLMResults, ax: Axes | None = None, *,
                   r"\eta_i - \mathrm{offset}_i$")
     ax.set_ylabel(r"working response $z_i$")
     if iteration is not None:
-        artists.update(working_regression_data(results, iteration, max_points=max_points,
-                                               seed=seed), iteration)
+        artists.update(T.working_regression_data(results, iteration,
+                                                 max_points=max_points, seed=seed), iteration)
     if legend:
         _legend(ax, handles=[artists.points, artists.diagonal, artists.line],
                 loc="upper left")
@@ -850,7 +672,7 @@ def irls_small_multiples(results: GLMResults, iterations: Sequence[int] | None =
     fig = plt.figure(figsize=figsize, dpi=_figure_dpi(), layout="constrained")
     grid = fig.add_gridspec(m + 1, 2, height_ratios=[1.0] * m + [1.5 / 2.9])
     if surface is None and results.problem.p == 2:
-        surface = likelihood_surface(results)
+        surface = T.likelihood_surface(results)
     rows = []
     for row, k in enumerate(iterations):
         ax_w = fig.add_subplot(grid[row, 0])
@@ -869,67 +691,13 @@ def irls_small_multiples(results: GLMResults, iterations: Sequence[int] | None =
 # --------------------------------------------------------------------------------------
 # Families
 # --------------------------------------------------------------------------------------
-def _effective_phi(family: F.Family, phi: float, trials: int) -> float:
-    """phi as it enters the density: 1/n for the binomial with n trials, 1 for the other
-    fixed-scale families, the slider value otherwise."""
-    if isinstance(family, F.Binomial):
-        return 1.0 / trials
-    if family.scale_is_fixed:
-        return 1.0
-    return float(phi)
-
-
-def check_family_values(family: F.Family, mean: float, phi: float = 1.0,
-                        trials: int = 1) -> None:
-    """Raise ``ValueError`` (with the rule) when (mean, phi, trials) do not define a
-    distribution of ``family``."""
-    if not np.isfinite(mean):
-        raise ValueError(f"mean: must be a finite number, got {mean!r}")
-    if isinstance(family, F.Binomial):
-        if not 0 < mean < 1:
-            raise ValueError(f"mean: a binomial mean is a probability strictly between 0 "
-                             f"and 1, got {mean:g}")
-        if int(trials) != trials or trials < 1:
-            raise ValueError(f"trials: must be a whole number >= 1, got {trials!r}")
-    elif isinstance(family, F.Gaussian) or (isinstance(family, F.Tweedie)
-                                              and family.power == 0):
-        pass
-    elif not mean > 0:
-        raise ValueError(f"mean: the {family.name} family needs a positive mean, got {mean:g}")
-    if not family.scale_is_fixed and not (np.isfinite(phi) and phi > 0):
-        raise ValueError(f"phi: the dispersion must be positive, got {phi:g}")
-    if isinstance(family, F.Tweedie) and not 1 < family.power < 2:
-        raise ValueError(f"power: this panel draws the compound Poisson-gamma Tweedie "
-                         f"distributions, 1 < p < 2; got p = {family.power:g}")
-
-
-def exponential_family_logpdf(family: F.Family, y: np.ndarray, mean: float, phi: float = 1.0,
-                              trials: int = 1) -> np.ndarray:
-    r"""ln f(y) = (y theta - b(theta)) / phi + S(y, phi) with theta = theta(mean), from the
-    family's own components (equation 13.2).  For the binomial y is a proportion k/n
-    and phi = 1/n; Poisson and negative binomial have phi = 1.  It equals
-    ``family.loglike_obs(y, mean, scale=phi, weights=1)`` (binomial: weights = n)."""
-    y = np.asarray(y, dtype=float)
-    phi_eff = _effective_phi(family, phi, trials)
-    theta = family.theta(np.asarray(mean, dtype=float))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return (y * theta - family.b(theta)) / phi_eff + family.S(y, phi_eff)
-
-
-def _discrete_support(family: F.Family, mean: float, sd: float, trials: int) -> np.ndarray:
-    if isinstance(family, F.Binomial):
-        return np.arange(trials + 1) / trials
-    top = int(np.ceil(mean + 6.0 * sd)) + 2
-    return np.arange(max(top, 10) + 1, dtype=float)
-
-
 def family_panel(family: str | F.Family, mean: float, phi: float = 1.0, *, trials: int = 1,
                  ax: Axes | None = None, n_sample: int = 4000, seed: int = 0,
                  show_sample: bool = True) -> Axes:
     r"""Density (or mass function) of one member of the linear exponential family.
 
-    The curve is f(y) = exp((y theta - b(theta)) / phi + S(y, phi)) computed from the
-    family's own components at theta = theta(mean) (``exponential_family_logpdf``).  The
+    The curve is f(y) = exp((y theta - b(theta)) / phi + S(y, phi)) (equation 13.2) at
+    theta = theta(mean), the family's ``loglike_obs`` (``traces.family_density``).  The
     solid vertical line is the mean b'(theta), the shaded band b'(theta) +/-
     sqrt(phi b''(theta)): one standard deviation, since Var y = phi b''(theta) =
     phi v(mu).  The bars are a simulated sample of ``n_sample`` draws from
@@ -942,67 +710,50 @@ def family_panel(family: str | F.Family, mean: float, phi: float = 1.0, *, trial
     (1 < p < 2) are drawn by ``tweedie_panel``.  Invalid values raise ``ValueError``.
     """
     fam = make_family(family)
-    check_family_values(fam, mean, phi, trials)
+    T.check_family_values(fam, mean, phi, trials)
     if isinstance(fam, F.Tweedie):
         return tweedie_panel(mean, phi, fam.power, ax=ax, n_sample=n_sample, seed=seed,
                              show_sample=show_sample)
+    d = T.family_density(fam, mean, phi, trials=trials, n_sample=n_sample, seed=seed,
+                         show_sample=show_sample)
     ax = _new_axes(ax)
-    phi_eff = _effective_phi(fam, phi, trials)
-    theta = float(fam.theta(mean))
-    mu = float(fam.b_prime(theta))
-    var = phi_eff * float(fam.b_double_prime(theta))
-    sd = float(np.sqrt(var))
-    discrete = isinstance(fam, (F.Binomial, F.Poisson, F.NegativeBinomial))
-    rng = np.random.default_rng(seed)
-    sample = None
-    if show_sample:
-        weights = trials if isinstance(fam, F.Binomial) else 1.0
-        sample = fam.sample(np.full(n_sample, mean), scale=phi_eff if not discrete else 1.0,
-                            rng=rng, weights=weights)
-    if discrete:
-        y = _discrete_support(fam, mean, sd, trials)
-        pmf = np.exp(exponential_family_logpdf(fam, y, mean, phi, trials))
+    y, f = d.y, d.f
+    if d.discrete:
         step = y[1] - y[0] if len(y) > 1 else 1.0
         freq = np.zeros_like(y)
-        if sample is not None:
-            keys = np.rint(sample / step).astype(int)
+        if d.sample is not None:
+            keys = np.rint(d.sample / step).astype(int)
             freq = np.bincount(keys, minlength=len(y))[: len(y)] / n_sample
             ax.stairs(freq, np.append(y - step / 2, y[-1] + step / 2), fill=True,
                       color="0.8", label=f"simulated sample (n = {n_sample:,})",
                       gid="sample")
-        ax.vlines(y, 0, pmf, color="C0", lw=1.5)
-        ax.plot(y, pmf, "o", color="C0", ms=4, label=r"$P(Y = y)$ from $\theta$, $b$, $S$")
+        ax.vlines(y, 0, f, color="C0", lw=1.5)
+        ax.plot(y, f, "o", color="C0", ms=4, label=r"$P(Y = y)$ from $\theta$, $b$, $S$")
         ax.set_ylabel(r"probability $P(Y = y)$")
-        top = max(float(pmf.max()), float(freq.max()))
+        top = max(float(f.max()), float(freq.max()))
     else:
-        if isinstance(fam, F.Gaussian):
-            y = np.linspace(mean - 4.5 * sd, mean + 4.5 * sd, 400)
-        else:
-            upper = mean + 6.0 * sd
-            if sample is not None:
-                upper = min(max(upper, float(np.quantile(sample, 0.995))), mean + 12 * sd)
-            y = np.linspace(upper / 2000.0, upper, 400)
-        pdf = np.exp(exponential_family_logpdf(fam, y, mean, phi, trials))
-        top = float(np.nanmax(pdf[y >= y[0] + 0.02 * (y[-1] - y[0])]))
-        if sample is not None:
+        top = float(np.nanmax(f[y >= y[0] + 0.02 * (y[-1] - y[0])]))
+        if d.sample is not None:
             edges = np.linspace(y[0], y[-1], 50)
-            counts, _ = np.histogram(sample, bins=edges)
+            counts, _ = np.histogram(d.sample, bins=edges)
             heights = counts / (n_sample * (edges[1] - edges[0]))
             ax.stairs(heights, edges, fill=True, color="0.8", gid="sample",
                       label=f"simulated sample (n = {n_sample:,})")
             top = max(top, float(np.max(heights)))
-        ax.plot(y, pdf, color="C0", lw=2, label=r"$f(y)$ from $\theta$, $b$, $S$")
+        ax.plot(y, f, color="C0", lw=2, label=r"$f(y)$ from $\theta$, $b$, $S$")
         ax.set_ylabel(r"density $f(y)$")
-        ax.set_xlim(y[0] if isinstance(fam, F.Gaussian) else 0.0, y[-1])
+        ax.set_xlim(*d.y_range)
     ax.set_ylim(0, 1.18 * top if top > 0 else 1.0)
+    mu, sd = d.mu, d.sd
     ax.axvline(mu, color="C3", lw=1.5, label=rf"mean $b'(\theta)$ = {mu:.4g}")
     ax.axvspan(mu - sd, mu + sd, color="C3", alpha=0.12,
                label=rf"± sd, $\sqrt{{\phi\, b''(\theta)}}$ = {sd:.4g}")
-    ax.set_xlabel(r"$y$ (proportion of successes)" if isinstance(fam, F.Binomial) else r"$y$")
-    extra = {"Binomial": f", n = {trials}", "NegativeBinomial": f", α = {fam.alpha:g}"
-             if isinstance(fam, F.NegativeBinomial) else ""}.get(fam.name, "")
-    ax.set_title(f"{fam.name}{extra}: θ = {theta:.4g}, b(θ) = {float(fam.b(theta)):.4g}, "
-                 f"φ = {phi_eff:.4g}", fontsize=FONT_TITLE)
+    trials_family = T.is_proportion_of_trials(fam)
+    ax.set_xlabel(r"$y$ (proportion of successes)" if trials_family else r"$y$")
+    extra = f", n = {d.trials}" if trials_family else (
+        f", α = {fam.alpha:g}" if hasattr(fam, "alpha") else "")
+    ax.set_title(f"{fam.name}{extra}: θ = {d.theta:.4g}, b(θ) = {float(fam.b(d.theta)):.4g}, "
+                 f"φ = {d.phi:.4g}", fontsize=FONT_TITLE)
     _legend(ax)
     return ax
 
@@ -1084,25 +835,17 @@ def tweedie_panel(mu: float, phi: float, power: float, ax: Axes | None = None, *
     mu^p) are marked.  With mu and phi fixed, raising p towards 2 sends the claim rate
     lambda = mu^(2-p) / (phi (2-p)) to infinity and the mean claim to 0, so zeros vanish
     and y approaches a gamma; lowering p towards 1 makes y lumpier, with atoms near
-    multiples of phi (towards the Poisson).
+    multiples of phi (towards the Poisson).  The numbers come from
+    ``traces.tweedie_density``.
     """
-    lam, alpha, gamma = tweedie_poisson_gamma(mu, phi, power)
+    d = T.tweedie_density(mu, phi, power, n_sample=n_sample, seed=seed,
+                          show_sample=show_sample)
     ax = _new_axes(ax)
-    fam = F.Tweedie(power=power)
-    p0 = float(np.exp(-lam))
-    sd = float(np.sqrt(phi * mu**power))
-    sample = None
-    if show_sample:
-        sample = fam.sample(np.full(n_sample, mu), scale=phi, rng=np.random.default_rng(seed))
-    upper = mu + 5.0 * sd
-    if sample is not None and np.any(sample > 0):
-        upper = min(max(upper, float(np.quantile(sample, 0.995))), mu + 10.0 * sd)
-    y = np.linspace(upper / 1000.0, upper, 400)
-    with np.errstate(all="ignore"):
-        dens = np.exp(fam.loglike_obs(y, np.full_like(y, mu), scale=phi))
+    y, dens, upper, p0, sd = d.y, d.f, d.upper, d.p0, d.sd
+    lam, alpha, gamma = d.lam, d.alpha, d.gamma
     top = max(p0, float(np.nanmax(dens[y > 0.02 * upper])) if np.any(y > 0.02 * upper) else 0)
-    if sample is not None:
-        pos = sample[sample > 0]
+    if d.sample is not None:
+        pos = d.sample[d.sample > 0]
         zero_frac = 1.0 - pos.size / n_sample
         bins = np.linspace(0.0, upper, 50)
         width = bins[1] - bins[0]

@@ -42,7 +42,9 @@ from matplotlib.figure import Figure
 from PIL import Image as PILImage
 
 from glmteach import families as F
+from glmteach import links as L
 from glmteach import plotting as P
+from glmteach import traces as T
 
 __all__ = [
     "FigureWidget",
@@ -409,7 +411,7 @@ class IRLSStepper(FigureWidget):
                      "key": self.figure.add_subplot(gs[1, 1])}
         self.surface = None
         if results.problem.p == 2:
-            self.surface = P.likelihood_surface(results, others=[
+            self.surface = T.likelihood_surface(results, others=[
                 r for lab, r in self.fits.items() if lab != first_label])
         self.panels: dict[str, Any] = {}
         self._background = None
@@ -455,19 +457,24 @@ class IRLSStepper(FigureWidget):
         self.panels = {"path": path, "convergence": conv, "wls": wls}
         for artist in self._animated():
             artist.set_animated(True)
-        self._params = P.history_params(res)
-        self._wls_cache: dict[int, P.WorkingRegression | None] = {}
+        self._wls_cache: dict[int, T.WorkingRegression | None] = {}
+        self._llf_cache: dict[int, float | None] = {}
         self._background = None
 
     def _animated(self) -> list:
         return [*self.panels["path"].artists, *self.panels["convergence"].artists,
                 *self.panels["wls"].animated, self.header]
 
-    def _wls(self, k: int) -> P.WorkingRegression | None:
+    def _wls(self, k: int) -> T.WorkingRegression | None:
         if k not in self._wls_cache:
-            self._wls_cache[k] = P.working_regression_data(self.results, k,
+            self._wls_cache[k] = T.working_regression_data(self.results, k,
                                                            max_points=self.max_points)
         return self._wls_cache[k]
+
+    def _llf(self, k: int) -> float | None:
+        if k not in self._llf_cache:
+            self._llf_cache[k] = T.history_llf(self.results, k)
+        return self._llf_cache[k]
 
     def _draw(self) -> str:
         res = self.results
@@ -523,7 +530,7 @@ class IRLSStepper(FigureWidget):
             prev = res.history[k - 1].deviance
             rows.append(("|D_k − D_k−1|", _fmt(abs(state.deviance - prev), 3)))
             rows.append(("step size", _fmt(state.step_size, 3)))
-        rows.append(("log-likelihood ℓ", _fmt(state.llf, 10)))
+        rows.append(("log-likelihood ℓ", _fmt(self._llf(k), 10)))
         if k == K:
             rows.append(("status", "converged" if res.converged else "NOT converged"))
         return _html_table(rows, title=f"(d) iteration {k}")
@@ -659,9 +666,9 @@ class FamilyExplorer(FigureWidget):
                  dpi: float = DEFAULT_DPI):
         request = []
         try:
-            fam0 = P.make_family(family)
+            fam0 = F.make_family(family)
             if fam0.name not in _FAMILY_SETUP:
-                raise ValueError(f"family: must be one of {', '.join(P.FAMILY_NAMES)}, "
+                raise ValueError(f"family: must be one of {', '.join(F.FAMILY_NAMES)}, "
                                  f"got {family!r}")
         except ValueError as exc:
             fam0 = F.Poisson()
@@ -669,7 +676,7 @@ class FamilyExplorer(FigureWidget):
         name = fam0.name
         self.n_sample, self.seed = n_sample, seed
         style = {"description_width": "60px"}
-        self.family = W.Dropdown(options=list(P.FAMILY_NAMES), value=name,
+        self.family = W.Dropdown(options=list(F.FAMILY_NAMES), value=name,
                                  description="family", style=style)
         self.mean = W.FloatSlider(description="mean", continuous_update=False, style=style,
                                   readout_format=".3g")
@@ -682,11 +689,11 @@ class FamilyExplorer(FigureWidget):
         self.alpha = W.FloatSlider(value=0.5, min=0.05, max=3.0, step=0.05,
                                    description="alpha", continuous_update=False, style=style,
                                    readout_format=".3g")
-        if isinstance(fam0, F.NegativeBinomial):
+        if name == "NegativeBinomial":
             _widen(self.alpha, float(fam0.alpha))  # alpha = 10 is drawn as 10, not 3
         self.power = W.FloatSlider(value=1.5, min=1.0, max=2.0, step=0.05,
                                    description="p", continuous_update=False, style=style)
-        if isinstance(fam0, F.Tweedie):
+        if name == "Tweedie":
             if 1 < fam0.power < 2:
                 self.power.value = float(fam0.power)
             else:
@@ -737,7 +744,7 @@ class FamilyExplorer(FigureWidget):
 
     def current_family(self) -> F.Family:
         """The family instance for the current controls."""
-        return P.make_family(self.family.value, alpha=self.alpha.value, power=self.power.value)
+        return F.make_family(self.family.value, alpha=self.alpha.value, power=self.power.value)
 
     def _on_theta(self, change: dict) -> None:
         """The theta slider moves the mean to b'(theta) (then the figure follows)."""
@@ -778,7 +785,7 @@ class FamilyExplorer(FigureWidget):
         mean, phi, trials = float(self.mean.value), float(self.phi.value), int(self.trials.value)
         self.readout.value = ""
         self._sync_theta(fam)
-        P.check_family_values(fam, mean, phi, trials)
+        T.check_family_values(fam, mean, phi, trials)
         ax = self._single_axes()
         P.family_panel(fam, mean, phi, trials=trials, ax=ax, n_sample=self.n_sample,
                        seed=self.seed)
@@ -786,15 +793,15 @@ class FamilyExplorer(FigureWidget):
         return self.request_note
 
     def _readout(self, fam: F.Family, mean: float, phi: float, trials: int) -> str:
-        if isinstance(fam, F.Tweedie):
-            lam, alpha, gamma = P.tweedie_poisson_gamma(mean, phi, fam.power)
+        if fam.name == "Tweedie":
+            lam, alpha, gamma = F.tweedie_poisson_gamma(mean, phi, fam.power)
             rows = [("θ = μ^{1−p}/(1−p)", _fmt(fam.theta(mean))),
                     ("λ (Poisson mean)", _fmt(lam)), ("α (gamma shape)", _fmt(alpha)),
                     ("γ (gamma rate)", _fmt(gamma)), ("P(Y = 0) = e^{−λ}", _fmt(np.exp(-lam))),
                     ("Var y = φ μ^p", _fmt(phi * mean**fam.power))]
             return _html_table(rows, title="Tweedie as a Poisson sum of gammas")
-        phi_eff = 1.0 / trials if isinstance(fam, F.Binomial) else (
-            1.0 if fam.scale_is_fixed else phi)
+        scale, weights = T.density_dispersion(fam, phi, trials)
+        phi_eff = scale / weights
         theta = float(fam.theta(mean))
         rows = [("θ = θ(μ)", _fmt(theta)), ("b(θ)", _fmt(fam.b(theta))),
                 ("b′(θ) = E y", _fmt(fam.b_prime(theta))),
@@ -879,7 +886,7 @@ class LinkExplorer(FigureWidget):
         notes = []
         with np.errstate(all="ignore"):
             for name in self.links():
-                link = P.make_link(name)
+                link = L.make_link(name)
                 mu = float(link.inverse(np.asarray(eta)))
                 slope = float(link.inverse_deriv(np.asarray(eta)))
                 rows.append((name, f"μ = {_fmt(mu, 4)}   dμ/dη = {_fmt(slope, 4)}"))
@@ -961,7 +968,7 @@ class TweedieExplorer(FigureWidget):
     def _sync_claims(self) -> None:
         """Set (lambda, alpha, gamma) from (mu, phi, p) where these are valid."""
         try:
-            lam, alpha, gamma = P.tweedie_poisson_gamma(self.mu.value, self.phi.value,
+            lam, alpha, gamma = F.tweedie_poisson_gamma(self.mu.value, self.phi.value,
                                                         self.p.value)
         except ValueError:
             return
@@ -975,7 +982,7 @@ class TweedieExplorer(FigureWidget):
 
     def _sync_means(self) -> None:
         try:
-            mu, phi, p = P.tweedie_from_poisson_gamma(self.lam.value, self.alpha.value,
+            mu, phi, p = F.tweedie_from_poisson_gamma(self.lam.value, self.alpha.value,
                                                       self.gamma.value)
         except ValueError:
             return
@@ -1005,14 +1012,14 @@ class TweedieExplorer(FigureWidget):
     def values(self) -> tuple[float, float, float]:
         """(mu, phi, p) from the sliders of the active parametrisation (may raise)."""
         if self.parametrisation.value == self.CLAIM_PARAMS:
-            return P.tweedie_from_poisson_gamma(self.lam.value, self.alpha.value,
+            return F.tweedie_from_poisson_gamma(self.lam.value, self.alpha.value,
                                                 self.gamma.value)
         return float(self.mu.value), float(self.phi.value), float(self.p.value)
 
     def _draw(self) -> str:
         self.readout.value = ""
         mu, phi, p = self.values()
-        lam, alpha, gamma = P.tweedie_poisson_gamma(mu, phi, p)
+        lam, alpha, gamma = F.tweedie_poisson_gamma(mu, phi, p)
         ax = self._single_axes()
         P.tweedie_panel(mu, phi, p, ax=ax, n_sample=self.n_sample, seed=self.seed)
         rows = [("μ, φ, p", f"{mu:.4g}, {phi:.4g}, {p:.4g}"),

@@ -19,6 +19,7 @@ from scipy import integrate  # noqa: E402
 
 import glmteach as gt  # noqa: E402
 from glmteach import plotting as gp  # noqa: E402
+from glmteach import traces  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,35 +28,6 @@ ROOT = Path(__file__).resolve().parent.parent
 def _close_figures():
     yield
     plt.close("all")
-
-
-@pytest.fixture(scope="module")
-def poisson2():
-    rng = np.random.default_rng(11)
-    n = 400
-    X = np.column_stack([np.ones(n), rng.standard_normal(n)])
-    y = rng.poisson(np.exp(0.3 + 0.6 * X[:, 1]))
-    return gt.fit(X, y, family=gt.Poisson())
-
-
-@pytest.fixture(scope="module")
-def gamma3():
-    rng = np.random.default_rng(12)
-    n = 300
-    X = np.column_stack([np.ones(n), rng.standard_normal((n, 2))])
-    mu = np.exp(1.0 + 0.4 * X[:, 1] - 0.2 * X[:, 2])
-    y = rng.gamma(2.0, mu / 2.0)
-    return gt.fit(X, y, family=gt.Gamma(link=gt.links.Log()))
-
-
-@pytest.fixture(scope="module")
-def big_poisson():
-    """n > 20,000: only the last iteration keeps its vectors."""
-    rng = np.random.default_rng(13)
-    n = 20_050
-    X = np.column_stack([np.ones(n), rng.standard_normal(n)])
-    y = rng.poisson(np.exp(0.2 + 0.3 * X[:, 1]))
-    return gt.fit(X, y, family=gt.Poisson())
 
 
 def _lines(ax):
@@ -99,7 +71,7 @@ def test_convergence_draws_deviance_and_change_on_log_scale(poisson2):
 
 def test_convergence_change_falls_fast_near_the_optimum(poisson2):
     """Quadratic convergence: the last changes shrink much faster than linearly."""
-    dev = gp.history_deviances(poisson2)
+    dev = traces.history_deviances(poisson2)
     change = np.abs(np.diff(dev))[1:]  # from iteration 2 on (iteration 0 is the start)
     change = change[change > 0]
     assert len(change) >= 2
@@ -127,7 +99,7 @@ def test_convergence_uses_given_axes(poisson2):
 # coefficient path and likelihood surface
 # --------------------------------------------------------------------------------------
 def test_history_params_marks_missing_start(poisson2):
-    P = gp.history_params(poisson2)
+    P = traces.history_params(poisson2)
     assert P.shape == (poisson2.n_iter + 1, 2)
     assert np.isnan(P[0]).all()  # started from the data: no coefficients
     np.testing.assert_allclose(P[-1], poisson2.params)
@@ -137,7 +109,7 @@ def test_coefficient_path_two_coefficients_over_contours(poisson2):
     ax = gp.coefficient_path(poisson2)
     assert len(ax.collections) >= 2  # the contour sets
     (path,) = _by_gid(ax, "path")
-    P = gp.history_params(poisson2)[1:]
+    P = traces.history_params(poisson2)[1:]
     np.testing.assert_allclose(path.get_xdata(), P[:, 0])
     np.testing.assert_allclose(path.get_ydata(), P[:, 1])
     assert ax.get_xlabel().startswith("x0") and ax.get_ylabel().startswith("x1")
@@ -155,7 +127,7 @@ def test_coefficient_path_iteration_zero_has_no_point(poisson2):
 def test_coefficient_path_upto_truncates(poisson2):
     ax = gp.coefficient_path(poisson2, upto=2)
     (path,) = _by_gid(ax, "path")
-    np.testing.assert_allclose(path.get_xdata(), gp.history_params(poisson2)[1:3, 0])
+    np.testing.assert_allclose(path.get_xdata(), traces.history_params(poisson2)[1:3, 0])
     assert not any("start" in t.get_text() for t in _visible_texts(ax))
     (current,) = _by_gid(ax, "path-current")
     np.testing.assert_allclose([current.get_xdata()[0], current.get_ydata()[0]],
@@ -166,7 +138,7 @@ def test_coefficient_path_many_coefficients_against_iteration(gamma3):
     ax = gp.coefficient_path(gamma3)
     lines = _lines(ax)
     assert len(lines) == 3
-    P = gp.history_params(gamma3)
+    P = traces.history_params(gamma3)
     for j, line in enumerate(lines):
         np.testing.assert_allclose(line.get_xdata(), np.arange(gamma3.n_iter + 1))
         np.testing.assert_allclose(line.get_ydata(), P[:, j])
@@ -181,7 +153,7 @@ def test_coefficient_path_many_coefficients_against_iteration(gamma3):
 
 
 def test_likelihood_surface_is_the_log_likelihood_drop(poisson2):
-    surf = gp.likelihood_surface(poisson2, size=15)
+    surf = traces.likelihood_surface(poisson2, size=15)
     assert surf.delta.shape == (15, 15)
     problem = poisson2.problem
     for i, j in [(0, 0), (7, 3), (14, 9)]:
@@ -191,10 +163,10 @@ def test_likelihood_surface_is_the_log_likelihood_drop(poisson2):
         assert surf.delta[i, j] == pytest.approx(drop, rel=1e-9, abs=1e-9)
     assert np.nanmin(surf.delta) >= 0
     # the grid covers the whole path and beta-hat
-    P = gp.history_params(poisson2)[1:]
+    P = traces.history_params(poisson2)[1:]
     assert surf.b0[0] <= P[:, 0].min() and P[:, 0].max() <= surf.b0[-1]
     assert surf.b1[0] <= P[:, 1].min() and P[:, 1].max() <= surf.b1[-1]
-    assert gp.LR_95_LEVEL == pytest.approx(5.991464547107979 / 2)
+    assert traces.LR_95_LEVEL == pytest.approx(5.991464547107979 / 2)
     levels = surf.levels()
     assert levels[0] == 0.5 and levels.max() < np.nanmax(surf.delta)
     nice = {m * 10.0**e for e in range(-1, 16) for m in (1.0, 2.0, 5.0)}
@@ -203,7 +175,7 @@ def test_likelihood_surface_is_the_log_likelihood_drop(poisson2):
 
 def test_likelihood_surface_needs_two_coefficients(gamma3):
     with pytest.raises(ValueError, match="exactly 2 coefficients"):
-        gp.likelihood_surface(gamma3)
+        traces.likelihood_surface(gamma3)
 
 
 # --------------------------------------------------------------------------------------
@@ -229,7 +201,7 @@ def test_working_regression_points_are_the_history_vectors(poisson2, k):
 
 
 def test_working_regression_line_is_weighted_least_squares(poisson2):
-    data = gp.working_regression_data(poisson2, 1)
+    data = traces.working_regression_data(poisson2, 1)
     state = poisson2.history[1]
     x = state.eta - poisson2.problem.offset
     slope, icpt = np.polyfit(x, state.z, 1, w=np.sqrt(state.w))
@@ -238,7 +210,7 @@ def test_working_regression_line_is_weighted_least_squares(poisson2):
 
 
 def test_working_regression_is_the_diagonal_at_convergence(poisson2):
-    data = gp.working_regression_data(poisson2, poisson2.n_iter)
+    data = traces.working_regression_data(poisson2, poisson2.n_iter)
     assert data.slope == pytest.approx(1.0, abs=1e-6)
     assert data.intercept == pytest.approx(0.0, abs=1e-6)
     ax = gp.working_regression(poisson2, poisson2.n_iter)
@@ -262,7 +234,7 @@ def test_working_regression_without_vectors_shows_a_note(big_poisson):
     assert "keep_vectors=True" in note.get_text() and note.get_visible()
     (points,) = _by_gid(ax, "wls-points")
     assert len(points.get_offsets()) == 0
-    assert gp.working_regression_data(big_poisson, 1) is None
+    assert traces.working_regression_data(big_poisson, 1) is None
 
 
 def test_working_regression_rejects_bad_iteration(poisson2):
@@ -288,7 +260,7 @@ def test_small_multiples_default_iterations(poisson2):
         assert ax_w.get_legend() is None and ax_p.get_legend() is None
     key = [ax for ax in fig.axes[2 * m:] if ax.get_legend() is not None]
     labels = " ".join(t.get_text() for ax in key for t in ax.get_legend().get_texts())
-    assert gp.likelihood_surface(poisson2).levels_text() in labels  # contours explained
+    assert traces.likelihood_surface(poisson2).levels_text() in labels  # contours explained
     assert "95 % LR region" in labels and "WLS line" in labels
 
 
@@ -317,35 +289,41 @@ FAMILY_CASES = [
 ]
 
 
+def _logf(fam, y, mean, phi=1.0, trials=1):
+    """ln f(y) as the panels evaluate it: the family's loglike_obs at the dispersion of
+    traces.density_dispersion (binomial: proportions of n trials, phi = 1/n)."""
+    scale, weights = traces.density_dispersion(fam, phi, trials)
+    return fam.loglike_obs(np.asarray(y, dtype=float), mean, scale, weights)
+
+
 @pytest.mark.parametrize("name,mean,phi,trials", FAMILY_CASES)
-def test_components_density_equals_loglike_obs(name, mean, phi, trials):
+def test_family_panel_curve_is_built_from_theta_b_and_s(name, mean, phi, trials):
+    """The drawn curve is exp((y theta - b(theta)) / phi + S(y, phi)) (equation 13.2),
+    computed here from the family's components, with phi = 1/n for the binomial and 1
+    for Poisson and the negative binomial."""
     fam = gp.make_family(name)
+    ax = gp.family_panel(fam, mean, phi, trials=trials, show_sample=False)
+    (curve,) = [ln for ln in ax.get_lines() if "from $\\theta$" in ln.get_label()]
+    y = np.asarray(curve.get_xdata(), dtype=float)
+    phi_eq = 1.0 / trials if name == "Binomial" else (1.0 if fam.scale_is_fixed else phi)
+    theta = fam.theta(mean)
+    expected = np.exp((y * theta - fam.b(theta)) / phi_eq + fam.S(y, phi_eq))
+    np.testing.assert_allclose(curve.get_ydata(), expected, rtol=1e-9, atol=1e-300)
     if name == "Binomial":
-        y = np.arange(trials + 1) / trials
-        ref = fam.loglike_obs(y, mean, 1.0, trials)
-    elif name in ("Poisson", "NegativeBinomial"):
-        y = np.arange(30.0)
-        ref = fam.loglike_obs(y, mean, 1.0)
-    else:
-        y = np.linspace(0.1, 8.0, 50)
-        ref = fam.loglike_obs(y, mean, phi)
-    got = gp.exponential_family_logpdf(fam, y, mean, phi, trials)
-    np.testing.assert_allclose(got, ref, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(y, np.arange(trials + 1) / trials)
 
 
 @pytest.mark.parametrize("name,mean,phi,trials", FAMILY_CASES)
 def test_components_density_is_a_distribution(name, mean, phi, trials):
     fam = gp.make_family(name)
     if name == "Binomial":
-        total = np.exp(gp.exponential_family_logpdf(fam, np.arange(trials + 1) / trials,
-                                                    mean, phi, trials)).sum()
+        total = np.exp(_logf(fam, np.arange(trials + 1) / trials, mean, phi, trials)).sum()
     elif name in ("Poisson", "NegativeBinomial"):
-        total = np.exp(gp.exponential_family_logpdf(fam, np.arange(400.0), mean)).sum()
+        total = np.exp(_logf(fam, np.arange(400.0), mean)).sum()
     else:
         lo = -np.inf if name == "Gaussian" else 0.0
-        total, _ = integrate.quad(
-            lambda t: np.exp(gp.exponential_family_logpdf(fam, np.array([t]), mean,
-                                                          phi))[0], lo, np.inf, limit=200)
+        total, _ = integrate.quad(lambda t: np.exp(_logf(fam, np.array([t]), mean, phi))[0],
+                                  lo, np.inf, limit=200)
     assert total == pytest.approx(1.0, abs=1e-6)
 
 
@@ -368,7 +346,7 @@ def test_family_panel_sample_follows_the_distribution():
     ax = gp.family_panel("Poisson", 3.0, n_sample=20_000, seed=1)
     (sample,) = _by_gid(ax, "sample")
     freq = sample.get_data().values
-    pmf = np.exp(gp.exponential_family_logpdf(gt.Poisson(), np.arange(len(freq)), 3.0))
+    pmf = np.exp(_logf(gt.Poisson(), np.arange(len(freq)), 3.0))
     assert np.max(np.abs(freq - pmf)) < 0.01
 
 
@@ -498,7 +476,7 @@ def test_coefficient_path_with_invalid_region_draws_without_warnings():
     X = np.column_stack([np.ones(n), xa])
     y = rng.poisson(2.0 + 1.5 * xa)
     res = gt.fit(X, y, family=gt.Poisson(link=gt.links.Identity()))
-    surf = gp.likelihood_surface(res)
+    surf = traces.likelihood_surface(res)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ax = gp.coefficient_path(res, surface=surf)
@@ -612,7 +590,7 @@ def test_raw_math_pattern_catches_what_the_issue_saw():
 
 
 def test_contours_have_no_numbers_and_the_legend_explains_them(poisson2):
-    surface = gp.likelihood_surface(poisson2)
+    surface = traces.likelihood_surface(poisson2)
     ax = gp.coefficient_path(poisson2, surface=surface)
     ax.figure.canvas.draw()
     # the only texts on the axes are the iteration numbers and notes, no contour labels
@@ -620,7 +598,7 @@ def test_contours_have_no_numbers_and_the_legend_explains_them(poisson2):
         assert t.get_gid() in ("path-iteration-label", "path-start"), t.get_text()
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert any(surface.levels_text() in lab for lab in labels)
-    assert any("95 %" in lab and f"{gp.LR_95_LEVEL:.2f}" in lab for lab in labels)
+    assert any("95 %" in lab and f"{traces.LR_95_LEVEL:.2f}" in lab for lab in labels)
 
 
 def test_iteration_labels_do_not_hide_iterates(poisson2):
@@ -628,7 +606,7 @@ def test_iteration_labels_do_not_hide_iterates(poisson2):
     fig = ax.figure
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
-    P = gp.history_params(poisson2)
+    P = traces.history_params(poisson2)
     pts = ax.transData.transform(P[np.isfinite(P).all(axis=1)])
     labels = _by_gid(ax, "path-iteration-label")
     assert labels, "the iterates are numbered"
@@ -644,5 +622,5 @@ def test_working_regression_equation_sits_outside_the_data(poisson2):
     ax = gp.working_regression(poisson2, 1)
     (eq,) = _by_gid(ax, "wls-equation")
     assert eq is ax.title  # the title, above the axes: it hides no point
-    data = gp.working_regression_data(poisson2, 1)
+    data = traces.working_regression_data(poisson2, 1)
     assert f"{data.slope:.4f}" in eq.get_text()

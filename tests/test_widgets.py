@@ -8,6 +8,7 @@ PNG in the output area, the figure's artists, the readout text, or a message.
 from __future__ import annotations
 
 import base64
+import importlib
 
 import matplotlib
 
@@ -19,6 +20,7 @@ import pytest  # noqa: E402
 
 import glmteach as gt  # noqa: E402
 from glmteach import plotting as gp  # noqa: E402
+from glmteach import traces  # noqa: E402
 from glmteach import widgets as gw  # noqa: E402
 from glmteach.fit import fit_problem  # noqa: E402
 
@@ -36,44 +38,6 @@ def _png(widget) -> bytes | None:
 
 def _texts(widget) -> str:
     return "\n".join(item.get("data", {}).get("text/plain", "") for item in widget.output.outputs)
-
-
-@pytest.fixture(scope="module")
-def poisson2():
-    rng = np.random.default_rng(21)
-    n = 500
-    X = np.column_stack([np.ones(n), rng.standard_normal(n)])
-    y = rng.poisson(np.exp(0.4 + 0.5 * X[:, 1]))
-    return gt.fit(X, y, family=gt.Poisson())
-
-
-@pytest.fixture(scope="module")
-def gamma_log():
-    """A non-canonical link: Fisher scoring and Newton-Raphson differ."""
-    rng = np.random.default_rng(22)
-    n = 400
-    X = np.column_stack([np.ones(n), rng.standard_normal(n)])
-    y = rng.gamma(2.0, np.exp(1.0 + 0.5 * X[:, 1]) / 2.0)
-    return gt.fit(X, y, family=gt.Gamma(link=gt.links.Log()))
-
-
-@pytest.fixture(scope="module")
-def binomial4():
-    rng = np.random.default_rng(23)
-    n = 600
-    X = np.column_stack([np.ones(n), rng.standard_normal((n, 3))])
-    p = 1 / (1 + np.exp(-(0.2 + X[:, 1:] @ np.array([0.8, -0.5, 0.3]))))
-    y = rng.binomial(1, p).astype(float)
-    return gt.fit(X, y, family=gt.Binomial())
-
-
-@pytest.fixture(scope="module")
-def big_poisson():
-    rng = np.random.default_rng(24)
-    n = 20_050
-    X = np.column_stack([np.ones(n), rng.standard_normal(n)])
-    y = rng.poisson(np.exp(0.2 + 0.3 * X[:, 1]))
-    return gt.fit(X, y, family=gt.Poisson())
 
 
 # ======================================================================================
@@ -150,17 +114,55 @@ def test_stepper_play_is_linked_to_slider(poisson2):
     assert st.play.value == 1
 
 
-def test_stepper_does_not_refit(poisson2, monkeypatch):
-    st = gw.irls_stepper(poisson2)
+# Everything a refit runs through, where it is bound: the fit entry points, the loop,
+# the two steps and the weighted least squares solver.
+# (importlib: the attribute glmteach.fit is the function gt.fit, not the module)
+FIT_MODULES = tuple(importlib.import_module(f"glmteach.{name}")
+                    for name in ("fit", "irls", "linalg", "problem"))
+FIT_FUNCTIONS = ("fit", "fit_problem", "iterate", "irls_step", "newton_step",
+                 "initial_state", "solve_weighted_least_squares",
+                 "weighted_normal_equations", "cholesky_solver")
 
-    def forbidden(*args, **kwargs):
-        raise AssertionError("a slider move must not refit")
 
-    monkeypatch.setattr(gt.irls, "irls_step", forbidden)
-    monkeypatch.setattr(gt.irls, "fit_problem", forbidden)
-    for k in range(poisson2.n_iter + 1):
-        st.slider.value = k
-    assert st.message == ""
+def _forbid_fitting(monkeypatch) -> list[str]:
+    """Replace every function of FIT_FUNCTIONS in FIT_MODULES by one that records its
+    name and raises; returns the list of recorded names."""
+    calls: list[str] = []
+
+    def forbidden(name):
+        def refit(*args, **kwargs):
+            calls.append(name)
+            raise AssertionError(f"{name} was called: a slider move must not refit")
+        return refit
+
+    for module in FIT_MODULES:
+        for name in FIT_FUNCTIONS:
+            if callable(getattr(module, name, None)):
+                monkeypatch.setattr(module, name, forbidden(f"{module.__name__}.{name}"))
+    return calls
+
+
+@pytest.mark.parametrize("fixture", ["poisson2", "gamma_log"])
+def test_stepper_does_not_refit(fixture, request, monkeypatch):
+    res = request.getfixturevalue(fixture)
+    st = gw.irls_stepper(res)
+    unpatched_fit = FIT_MODULES[0].fit_problem
+    calls = _forbid_fitting(monkeypatch)
+    # the guard is real: a refit through the untouched entry point trips it
+    with pytest.raises(AssertionError, match="must not refit"):
+        unpatched_fit(res.problem, method=res.method)
+    assert calls, "no fitting function was intercepted"
+    calls.clear()
+    draws = st.n_draws
+    methods = list(st.fits) if st.method is not None else [st.current]
+    for method in methods:
+        if st.method is not None:
+            st.method.value = method
+        for k in range(st.results.n_iter + 1):
+            st.slider.value = k
+            assert st.message == "", st.message
+    assert calls == []
+    assert st.n_draws >= draws + sum(f.n_iter for f in st.fits.values())
 
 
 def test_stepper_many_coefficients(binomial4):
@@ -242,7 +244,7 @@ def test_stepper_errors_become_messages(poisson2, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(gp, "working_regression_data", broken)
+    monkeypatch.setattr(traces, "working_regression_data", broken)
     st.slider.value = 3  # must not raise
     assert "boom" in st.message and "RuntimeError" in st.message
     assert _png(st) is None
