@@ -38,7 +38,7 @@ LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 $(STAMP): pyproject.toml lab-settings/overrides.json
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --progress-bar off --upgrade pip
-	$(BIN)/python -m pip install --progress-bar off -e ".[lab,test,book]"
+	$(BIN)/python -m pip install --progress-bar off -e ".[lab,test,book,dask]"
 	install -D -m 644 lab-settings/overrides.json $(LAB_OVERRIDES)
 	@touch $@
 

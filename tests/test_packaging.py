@@ -46,7 +46,7 @@ def _environment() -> dict:
 
 # The extras environment.yml (the conda / Binder environment of readers) installs besides
 # the core dependencies.  The test and book tools stay out of it.
-CONDA_EXTRAS = ("lab",)
+CONDA_EXTRAS = ("lab", "dask")  # dask: chapter 13 runs a LocalCluster
 
 
 def _names(lines) -> set[str]:
