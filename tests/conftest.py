@@ -1,15 +1,48 @@
-"""Fixtures shared by the test files.
+"""Fixtures and set-up shared by the test files.
 
-Fitted models for the figure and widget tests (tests/test_plotting.py,
-tests/test_widgets.py): synthetic data with a fixed random seed, built once per session.
+- ``tools/`` is put on ``sys.path`` once, so test files import the course tools
+  (``import course``, ``import make_student``) without a path line of their own.
+- The hypothesis profiles: "ci" (the default: derandomized, the same examples on every
+  run) and "explore" (fresh random examples); choose with ``HYPOTHESIS_PROFILE``.
+- ``project_root``: the repository folder; ``mildenhall``: the ratemaking data of
+  Frees (2010, Table 13.3), loaded once per session.
+- Fitted models for the figure and widget tests (tests/test_plotting.py,
+  tests/test_widgets.py): synthetic data with a fixed random seed, built once per session.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
+from hypothesis import settings
 
 import glmteach as gt
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT / "tools") not in sys.path:
+    sys.path.insert(0, str(ROOT / "tools"))
+
+settings.register_profile("ci", derandomize=True, print_blob=True)
+settings.register_profile("explore", derandomize=False, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+# -- paths and data -----------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    """The repository folder (the parent of tests/)."""
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def mildenhall():
+    """Frees (2010, Table 13.3): 32 cells of age group x vehicle use (a fresh copy is not
+    needed: tests must not modify it)."""
+    return gt.datasets.load_mildenhall()
 
 
 def synthetic_fit(kind: str, beta: list[float], n: int, seed: int) -> gt.GLMResults:

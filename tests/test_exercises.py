@@ -13,7 +13,6 @@ from scipy import special
 
 import glmteach as gt
 from glmteach import exercises as ex
-from glmteach.datasets import load_mildenhall
 
 # --------------------------------------------------------------------------------------
 # Exercise 13.1
@@ -94,33 +93,6 @@ def test_13_1_typical_mistakes_get_their_hint(part, changes, code, phrase):
     assert not fb.passed
 
 
-@pytest.mark.parametrize(
-    "S, code, phrase",
-    [
-        # (1/phi) ln y instead of (1/phi - 1) ln y
-        (lambda y, p: -math.log(p) / p - math.lgamma(1 / p) + (1 / p) * math.log(y),
-         "S_log_y_coefficient", "ln y coefficient"),
-        # the -ln(phi)/phi term forgotten
-        (lambda y, p: -math.lgamma(1 / p) + (1 / p - 1) * math.log(y), "S_missing_log_phi",
-         "-ln(phi)/phi"),
-        # ln Gamma(phi) for ln Gamma(1/phi)
-        (lambda y, p: -math.log(p) / p - math.lgamma(p) + (1 / p - 1) * math.log(y),
-         "S_lgamma_phi", "Gamma(1/phi)"),
-        # a y-linear term that belongs to y theta / phi
-        (lambda y, p: -math.log(p) / p - math.lgamma(1 / p) + (1 / p - 1) * math.log(y) - y / p,
-         "S_depends_on_theta", "proportional to y"),
-        # some other function of phi alone
-        (lambda y, p: -math.lgamma(1 / p) + (1 / p - 1) * math.log(y) + p, "S_phi_terms",
-         "phi alone"),
-    ],
-)
-def test_13_1_wrong_S_is_explained(S, code, phrase):
-    fb = ex.check_13_1_gamma(S=S)
-    item = fb.item("S(y, phi)")
-    assert (item.status, item.code) == ("wrong", code)
-    assert phrase in item.hint
-
-
 def test_13_1_student_code_that_raises_is_reported_not_raised():
     fb = ex.check_13_1_gamma(b=lambda t: -math.log(t))  # log of a negative theta
     item = fb.item("b(theta)")
@@ -155,11 +127,6 @@ def test_13_1_misuse_raises_value_error():
 # Exercise 13.2
 # --------------------------------------------------------------------------------------
 FORMULA = "average_severity ~ C(age_group) + C(vehicle_use)"
-
-
-@pytest.fixture(scope="module")
-def mildenhall():
-    return load_mildenhall()
 
 
 @pytest.fixture(scope="module")
@@ -278,18 +245,44 @@ def test_13_3_nothing_answered():
 
 
 @pytest.mark.parametrize(
-    "S, code, phrase",
+    "check, part, S, code, phrase",
     [
-        (lambda y, f, p: tweedie_S(y, f, p) + (math.log(y) if y > 0 else 0.0), "S_log_y",
+        # Exercise 13.1: (1/phi) ln y instead of (1/phi - 1) ln y
+        (ex.check_13_1_gamma, "S(y, phi)",
+         lambda y, p: -math.log(p) / p - math.lgamma(1 / p) + (1 / p) * math.log(y),
+         "S_log_y_coefficient", "ln y coefficient"),
+        # the -ln(phi)/phi term forgotten
+        (ex.check_13_1_gamma, "S(y, phi)",
+         lambda y, p: -math.lgamma(1 / p) + (1 / p - 1) * math.log(y), "S_missing_log_phi",
+         "-ln(phi)/phi"),
+        # ln Gamma(phi) for ln Gamma(1/phi)
+        (ex.check_13_1_gamma, "S(y, phi)",
+         lambda y, p: -math.log(p) / p - math.lgamma(p) + (1 / p - 1) * math.log(y),
+         "S_lgamma_phi", "Gamma(1/phi)"),
+        # a y-linear term that belongs to y theta / phi
+        (ex.check_13_1_gamma, "S(y, phi)",
+         lambda y, p: -math.log(p) / p - math.lgamma(1 / p) + (1 / p - 1) * math.log(y) - y / p,
+         "S_depends_on_theta", "proportional to y"),
+        # some other function of phi alone
+        (ex.check_13_1_gamma, "S(y, phi)",
+         lambda y, p: -math.lgamma(1 / p) + (1 / p - 1) * math.log(y) + p, "S_phi_terms",
+         "phi alone"),
+        # Exercise 13.3: the factor 1/y left inside the sum
+        (ex.check_13_3_tweedie, "S(y, phi, p)",
+         lambda y, f, p: tweedie_S(y, f, p) + (math.log(y) if y > 0 else 0.0), "S_log_y",
          "ln y"),
-        (lambda y, f, p: tweedie_S(y, f, p) + (math.log(2 - p) if y > 0 else 0.0),
+        # a constant of (phi, p) wrong
+        (ex.check_13_3_tweedie, "S(y, phi, p)",
+         lambda y, f, p: tweedie_S(y, f, p) + (math.log(2 - p) if y > 0 else 0.0),
          "S_phi_p_terms", "phi and p"),
-        (lambda y, f, p: tweedie_S(y, f, p, terms=3), "S_truncated", "too early"),
+        # the series stopped after two terms
+        (ex.check_13_3_tweedie, "S(y, phi, p)", lambda y, f, p: tweedie_S(y, f, p, terms=3),
+         "S_truncated", "too early"),
     ],
 )
-def test_13_3_wrong_S_is_explained(S, code, phrase):
-    fb = ex.check_13_3_tweedie(S=S)
-    item = fb.item("S(y, phi, p)")
+def test_wrong_S_is_explained(check, part, S, code, phrase):
+    """Both exercises explain a wrong S(y, phi) term by term (13.1 and 13.3)."""
+    item = check(S=S).item(part)
     assert (item.status, item.code) == ("wrong", code)
     assert phrase in item.hint
 

@@ -13,13 +13,13 @@ non-canonical link the deviance need not be convex, and IRLS (like statsmodels')
 Newton's method can stop at different points; the test records that as an event
 instead of comparing the two (see check_family).
 
-The examples are derandomized (the same 200 per family on every run), so `make test`
-is reproducible; set HYPOTHESIS_PROFILE=explore for fresh random examples.
+The examples are derandomized (the same 200 per family on every run; the profiles are
+registered in tests/conftest.py), so `make test` is reproducible; set
+HYPOTHESIS_PROFILE=explore for fresh random examples.
 """
 
 from __future__ import annotations
 
-import os
 import warnings
 
 import numpy as np
@@ -30,10 +30,6 @@ from hypothesis.extra import numpy as hnp
 
 import glmteach as gt
 from glmteach import links as L
-
-settings.register_profile("ci", derandomize=True, print_blob=True)
-settings.register_profile("explore", derandomize=False, print_blob=True)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 FAMILIES = {
     "Gaussian": gt.Gaussian,
@@ -172,53 +168,11 @@ def check_family(family_name, data):
                                np.asarray(res.fittedvalues)[order], rtol=1e-5, atol=1e-8)
 
 
-# One test per family, 200 examples each.  No health check is suppressed: the rank
-# assumption rejects about one example in ten, and generation is fast.
-
+# One parametrized test: each family gets its own 200 examples (hypothesis runs the
+# strategy once per parameter).  No health check is suppressed: the rank assumption
+# rejects about one example in ten, and generation is fast.
+@pytest.mark.parametrize("family_name", list(FAMILIES))
 @settings(max_examples=200, deadline=None)
-@given(data=glm_data("Gaussian"))
-def test_gaussian_random_data(data):
-    check_family("Gaussian", data)
-
-
-@settings(max_examples=200, deadline=None)
-@given(data=glm_data("Binomial"))
-def test_binomial_random_data(data):
-    check_family("Binomial", data)
-
-
-@settings(max_examples=200, deadline=None)
-@given(data=glm_data("Poisson"))
-def test_poisson_random_data(data):
-    check_family("Poisson", data)
-
-
-@settings(max_examples=200, deadline=None)
-@given(data=glm_data("Gamma"))
-def test_gamma_inverse_link_random_data(data):
-    check_family("Gamma", data)
-
-
-@settings(max_examples=200, deadline=None)
-@given(data=glm_data("Gamma-log"))
-def test_gamma_log_link_random_data(data):
-    check_family("Gamma-log", data)
-
-
-@settings(max_examples=200, deadline=None)
-@given(data=glm_data("InverseGaussian"))
-def test_inverse_gaussian_random_data(data):
-    check_family("InverseGaussian", data)
-
-
-@settings(max_examples=200, deadline=None)
-@given(data=glm_data("NegativeBinomial"))
-def test_negative_binomial_random_data(data):
-    check_family("NegativeBinomial", data)
-
-
-@settings(max_examples=200, deadline=None)
-@given(data=glm_data("Tweedie-1.5"))
-def test_tweedie_random_data(data):
-    check_family("Tweedie-1.5", data)
-
+@given(data=st.data())
+def test_random_data(family_name, data):
+    check_family(family_name, data.draw(glm_data(family_name), label="X, y, weights, order"))

@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
+import course  # tools/ is on sys.path (tests/conftest.py)
+import make_student
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-
-import course  # noqa: E402
-import make_student  # noqa: E402
-
 
 @pytest.fixture(scope="module")
-def edition(tmp_path_factory):
+def edition(tmp_path_factory, project_root):
     out = tmp_path_factory.mktemp("student")
-    return make_student.write_edition(ROOT / "notebooks", out)
+    return make_student.write_edition(project_root / "notebooks", out)
 
 
-def test_every_notebook_is_in_the_edition(edition):
+def test_every_notebook_is_in_the_edition(edition, project_root):
     assert sorted(p.name for p in edition) == sorted(
-        p.name for p in (ROOT / "notebooks").glob("*.ipynb")
+        p.name for p in (project_root / "notebooks").glob("*.ipynb")
     )
 
 
@@ -50,8 +43,8 @@ def test_the_edition_tells_students_the_solutions_are_not_included(edition):
             assert course.STUDENT_HINT in text, path.name
 
 
-def test_student_version_leaves_the_original_alone():
-    path = ROOT / "notebooks" / "03_mle_and_irls.ipynb"
+def test_student_version_leaves_the_original_alone(project_root):
+    path = project_root / "notebooks" / "03_mle_and_irls.ipynb"
     nb = nbformat.read(path, as_version=4)
     before = nbformat.writes(nb)
     make_student.student_version(nb)
