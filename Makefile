@@ -104,8 +104,9 @@ clean:
 
 # --- benchmarks ---------------------------------------------------------------------
 # Reserved for `make bench` (benchmarks/, the `bench` extra); maintained separately.
-# `make bench`: glmteach vs statsmodels / glum / scikit-learn (~10 min on 2 quiet cores);
-# writes benchmarks/README.md. Pass flags with BENCH_ARGS, e.g. BENCH_ARGS=--quick.
+# `make bench`: glmteach vs statsmodels / glum / scikit-learn (~10 min on 2 quiet cores),
+# then gt.fit on a 2-worker dask LocalCluster (3e6 x 20, ~2 min); writes
+# benchmarks/README.md. Pass flags with BENCH_ARGS, e.g. BENCH_ARGS=--quick.
 .PHONY: bench bench-notebooks bench-stepper
 BENCH_STAMP := $(VENV)/.bench-installed
 $(BENCH_STAMP): $(STAMP)
@@ -114,6 +115,7 @@ $(BENCH_STAMP): $(STAMP)
 
 bench: $(STAMP) $(BENCH_STAMP)
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+	$(BIN)/python benchmarks/dask_cluster.py --readme
 
 bench-notebooks: $(STAMP)
 	$(BIN)/python benchmarks/notebooks_time.py --readme
