@@ -48,6 +48,7 @@ __all__ = [
     "check_13_1_gamma",
     "check_13_2_ratemaking",
     "check_13_3_tweedie",
+    "exercise_parts",
 ]
 
 RTOL = 1e-6
@@ -944,3 +945,13 @@ def check_13_3_tweedie(S=None, mean=None, variance=None, params=None) -> Feedbac
     _require_callables(_tweedie_parts(), answers)
     return _run("Exercise 13.3 - the Tweedie distribution as a linear exponential family",
                 _tweedie_parts(), answers, across=_equation_13_12)
+
+
+def exercise_parts(exercise: str) -> tuple[Part, ...]:
+    """The table of parts that the checker of ``exercise`` ("13.1", "13.2" or "13.3") runs:
+    what is evaluated where, the reference, the tolerance, the typical mistakes and hints."""
+    tables = {"13.1": _gamma_parts, "13.2": lambda: (_ratemaking_part("your severities"),),
+              "13.3": _tweedie_parts}
+    if exercise not in tables:
+        raise ValueError(f"exercise: must be one of {sorted(tables)}, got {exercise!r}")
+    return tables[exercise]()

@@ -336,6 +336,48 @@ def test_13_3_misuse_raises_value_error():
 
 
 # --------------------------------------------------------------------------------------
+# The tables: every typical mistake they list is recognised, with its own code and hint
+# --------------------------------------------------------------------------------------
+def _answer_giving(part, values):
+    """A student's answer that gives ``values`` at the part's points."""
+    if part.evaluate is not None:  # 13.2: the 32 severities themselves
+        return np.asarray(values, dtype=float)
+    rows = np.asarray(values, dtype=float).reshape(len(part.points), -1)
+    table = dict(zip(part.points, rows, strict=True))
+
+    def answer(*args):
+        row = table[args]
+        return float(row[0]) if part.size == 1 else tuple(row)
+
+    return answer
+
+
+CHECKERS = {"13.1": ex.check_13_1_gamma, "13.2": ex.check_13_2_ratemaking,
+            "13.3": ex.check_13_3_tweedie}
+
+
+@pytest.mark.parametrize("exercise", sorted(CHECKERS))
+def test_every_listed_mistake_is_recognised(exercise):
+    parts = ex.exercise_parts(exercise)
+    listed = [(part, mistake) for part in parts for mistake in part.mistakes]
+    assert len(listed) >= {"13.1": 17, "13.2": 8, "13.3": 8}[exercise]
+    for part, mistake in listed:
+        fb = CHECKERS[exercise](**{part.answer: _answer_giving(part, mistake.values)})
+        item = fb.item(part.name)
+        assert (item.status, item.code, item.hint) == ("wrong", mistake.code, mistake.hint)
+    # ... and the reference values themselves pass
+    for part in parts:
+        if part.report_unanswered:
+            fb = CHECKERS[exercise](**{part.answer: _answer_giving(part, part.reference)})
+            assert fb.item(part.name).status == "ok", part.name
+
+
+def test_exercise_parts_names_the_exercises():
+    with pytest.raises(ValueError, match="exercise: must be one of"):
+        ex.exercise_parts("13.4")
+
+
+# --------------------------------------------------------------------------------------
 # The module stays light and out of the package namespace
 # --------------------------------------------------------------------------------------
 def test_exercises_not_imported_by_glmteach_and_light():
