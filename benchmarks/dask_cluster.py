@@ -152,7 +152,8 @@ def main(argv=None) -> int:
     x_bytes = 8 * n * p
     t_start = time.perf_counter()
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+                      dashboard_address=None, silence_logs=logging.CRITICAL) as cluster, \
+            Client(cluster) as client:
         results = {}
         for rows in sizes:
             X, y = make_data(n, p, rows, client)
