@@ -965,6 +965,19 @@ class TweedieExplorer(FigureWidget):
         if not self._suspended:
             self.request_note = ""
 
+    def _set_quietly(self, values: list[tuple[W.Widget, float]],
+                     widen: bool = True) -> None:
+        """Set sliders without redrawing (widening a slider's top end to hold its value
+        when ``widen``)."""
+        self._suspended += 1
+        try:
+            for slider, value in values:
+                if widen:
+                    slider.max = max(slider.max, float(np.ceil(value)))
+                slider.value = value
+        finally:
+            self._suspended -= 1
+
     def _sync_claims(self) -> None:
         """Set (lambda, alpha, gamma) from (mu, phi, p) where these are valid."""
         try:
@@ -972,28 +985,17 @@ class TweedieExplorer(FigureWidget):
                                                         self.p.value)
         except ValueError:
             return
-        self._suspended += 1
-        try:
-            for s, v in ((self.lam, lam), (self.alpha, alpha), (self.gamma, gamma)):
-                s.max = max(s.max, float(np.ceil(v)))
-                s.value = v
-        finally:
-            self._suspended -= 1
+        self._set_quietly([(self.lam, lam), (self.alpha, alpha), (self.gamma, gamma)])
 
     def _sync_means(self) -> None:
+        """Set (mu, phi, p) from (lambda, alpha, gamma) where these are valid."""
         try:
             mu, phi, p = F.tweedie_from_poisson_gamma(self.lam.value, self.alpha.value,
                                                       self.gamma.value)
         except ValueError:
             return
-        self._suspended += 1
-        try:
-            for s, v in ((self.mu, mu), (self.phi, phi)):
-                s.max = max(s.max, float(np.ceil(v)))
-                s.value = v
-            self.p.value = p
-        finally:
-            self._suspended -= 1
+        self._set_quietly([(self.mu, mu), (self.phi, phi)])
+        self._set_quietly([(self.p, p)], widen=False)
 
     def _on_param(self, change: dict) -> None:
         try:

@@ -209,6 +209,26 @@ def test_working_regression_line_is_weighted_least_squares(poisson2):
     assert data.intercept == pytest.approx(icpt, rel=1e-6, abs=1e-10)
 
 
+@pytest.mark.parametrize("fixture", ["poisson2", "gamma3"])
+def test_working_regression_panel_line_is_the_weighted_fit_of_z_on_x(fixture, request):
+    """The drawn line (the artists the stepper moves, too) is the WLS fit of z on
+    x'beta_k with the working weights W of that iteration, computed here independently."""
+    res = request.getfixturevalue(fixture)
+    for k in range(1, res.n_iter + 1):
+        for fixed in (False, True):
+            artists = gp.working_regression_panel(res, iteration=k, fixed_limits=fixed)
+            state = res.history[k]
+            x = state.eta - res.problem.offset
+            slope, icpt = np.polyfit(x, state.z, 1, w=np.sqrt(state.w))
+            xs = np.asarray(artists.line.get_xdata(), dtype=float)
+            ys = np.asarray(artists.line.get_ydata(), dtype=float)
+            assert len(xs) == 2 and xs[1] > xs[0]
+            np.testing.assert_allclose((ys[1] - ys[0]) / (xs[1] - xs[0]), slope, rtol=1e-8)
+            np.testing.assert_allclose(ys, icpt + slope * xs, rtol=1e-8, atol=1e-10)
+            assert f"{slope:.4f}" in artists.equation.get_text()
+            plt.close(artists.ax.figure)
+
+
 def test_working_regression_is_the_diagonal_at_convergence(poisson2):
     data = traces.working_regression_data(poisson2, poisson2.n_iter)
     assert data.slope == pytest.approx(1.0, abs=1e-6)

@@ -528,6 +528,29 @@ def test_stepper_wls_line_is_the_weighted_least_squares_fit(fixture, request):
         assert f"{slope:.4f}" in st.axes["wls"].get_title()
 
 
+@pytest.mark.parametrize("fixture", ["poisson2", "gamma_log"])
+def test_stepper_panel_c_is_the_static_working_regression_panel(fixture, request):
+    """One WLS panel: the stepper moves the artists of plotting.working_regression_panel,
+    and at every iteration they hold what the static figure of that iteration draws."""
+    import matplotlib.pyplot as plt
+
+    res = request.getfixturevalue(fixture)
+    st = gw.irls_stepper(res)
+    assert isinstance(st.panels["wls"], gp.WorkingRegressionArtists)
+    assert st.panels["wls"].ax is st.axes["wls"]
+    for k in range(res.n_iter + 1):
+        st.slider.value = k
+        static = gp.working_regression_panel(res, iteration=k, max_points=st.max_points)
+        live = st.panels["wls"]
+        np.testing.assert_array_equal(live.points.get_offsets(), static.points.get_offsets())
+        np.testing.assert_array_equal(live.points.get_sizes(), static.points.get_sizes())
+        slopes = [np.diff(np.asarray(a.line.get_ydata(), float))
+                  / np.diff(np.asarray(a.line.get_xdata(), float)) for a in (live, static)]
+        np.testing.assert_allclose(slopes[0], slopes[1], rtol=1e-12)
+        assert static.equation.get_text() in live.equation.get_text()
+        plt.close(static.ax.figure)
+
+
 def _png_size_and_dpi(widget):
     from PIL import Image
 
