@@ -12,8 +12,14 @@ variance function v(mu) = b''(theta(mu)) of Table 13.1, so Var y = phi v(mu).
 Each family class fills in the same small protocol (the idea of R's ``family``
 objects): ``theta``, ``b``, ``b_prime``, ``b_double_prime``, ``S``, ``variance``,
 ``variance_deriv``, ``unit_deviance``, ``loglike_obs``, ``anscombe_transform``,
-``starting_mu``, ``sample``, the domain checks ``y_violations`` / ``valid_mu``, and its
-``canonical_link``.  Table 13.8 of the chapter is this module's test table.
+``starting_mu``, ``sample`` and its ``canonical_link``.  Table 13.8 of the chapter is this
+module's test table.
+
+Each family also *declares* its domains, as glum's distributions do: ``y_domain`` (the
+support of y) and ``mu_domain`` (the mean space), each an ``Interval`` with its ends
+open or closed.  One generic ``y_violations`` / ``valid_mu`` in ``Family`` reads them,
+and so does ``edge_rows``, which finds the responses that only a mean on the boundary
+predicts perfectly (separation).
 
 Prior weights follow the chapter: observation i has dispersion phi_i = phi / w_i.
 For the discrete families (Poisson, negative binomial) a weight multiplies the
@@ -24,6 +30,7 @@ weight is the number of trials n_i and y_i is the proportion of successes.
 from __future__ import annotations
 
 import numbers
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import special
@@ -31,6 +38,7 @@ from scipy import special
 from glmteach import links as L
 
 __all__ = [
+    "Interval",
     "Family",
     "Gaussian",
     "Binomial",
@@ -128,18 +136,81 @@ def _tweedie_log_w_series(y: np.ndarray, phi: np.ndarray, p: float) -> np.ndarra
     return out
 
 
+@dataclass(frozen=True)
+class Interval:
+    """The set lower < x < upper, with an end included when it is ``closed``; an
+    infinite end is never reached (so a NaN is only refused by a finite end)."""
+
+    lower: float = -np.inf
+    upper: float = np.inf
+    lower_closed: bool = False
+    upper_closed: bool = False
+
+    def contains(self, x) -> np.ndarray:
+        """Boolean mask: x inside the interval."""
+        x = _as_float(x)
+        inside = np.ones(x.shape, dtype=bool)
+        if np.isfinite(self.lower):
+            inside &= (x >= self.lower) if self.lower_closed else (x > self.lower)
+        if np.isfinite(self.upper):
+            inside &= (x <= self.upper) if self.upper_closed else (x < self.upper)
+        return inside
+
+    def describe(self) -> str:
+        """The interval in words, for error messages ("positive numbers (y > 0)")."""
+        lo, hi = np.isfinite(self.lower), np.isfinite(self.upper)
+        if not lo and not hi:
+            return "any real number"
+        if lo and not hi and self.lower == 0:
+            return ("non-negative numbers (y >= 0)" if self.lower_closed
+                    else "positive numbers (y > 0)")
+        left = "[" if self.lower_closed else "("
+        right = "]" if self.upper_closed else ")"
+        return f"numbers in {left}{self.lower:g}, {self.upper:g}{right}"
+
+
+REALS = Interval()
+NON_NEGATIVE = Interval(0.0, np.inf, lower_closed=True)
+POSITIVE = Interval(0.0, np.inf)
+UNIT = Interval(0.0, 1.0, lower_closed=True, upper_closed=True)
+
+
 class Family:
     """Base class of a linear exponential family with a link.
 
     Subclasses set ``name``, ``allowed_links`` (link classes that keep the model well
-    defined), ``scale_is_fixed`` (phi = 1 known, e.g. Poisson) and ``y_rule`` (the
-    support of y, in words), and implement the table's components.
+    defined), ``scale_is_fixed`` (phi = 1 known, e.g. Poisson), the domains ``y_domain``
+    and ``mu_domain`` (``Interval``s; ``y_rule`` says the first in words), and implement
+    the table's components.  A few attributes tell the fitting layers what differs
+    between families, so that they never ask for a family's type:
+
+    - ``trials_as_weights``: y is a proportion and the prior weight the number of
+      trials (the binomial); then y may also be given as (successes, failures);
+    - ``variance_power``: k for the families with v(mu) = mu^k, k > 1 possible, whose
+      variance can overflow or underflow for extreme responses (Gamma 2, inverse
+      Gaussian 3, Tweedie p); None otherwise.  ``GLMProblem`` refuses such responses;
+    - ``llf_scale_rule``: at which scale the log-likelihood is reported (see
+      ``GLMProblem.llf_scale``): "estimate" (phi-hat), "profile" (Gaussian with the
+      identity link: the maximum likelihood scale) or "none" (the binomial counts have
+      no dispersion);
+    - ``has_density``: False when ``loglike_obs`` is not implemented (some Tweedie
+      powers), so llf, aic and bic are NaN.
     """
 
     name = "family"
     allowed_links: tuple[type[L.Link], ...] = ()
     scale_is_fixed = False
-    y_rule = "any real number"
+    y_domain: Interval = REALS
+    mu_domain: Interval = REALS
+    trials_as_weights = False
+    variance_power: float | None = None
+    llf_scale_rule = "estimate"
+    has_density = True
+
+    @property
+    def y_rule(self) -> str:
+        """The support of y in words (for error messages)."""
+        return self.y_domain.describe()
 
     def __init__(self, link: L.Link | None = None):
         if link is None:
@@ -230,14 +301,46 @@ class Family:
         """Draw y with mean mu and variance scale * v(mu) / weights."""
         raise NotImplementedError
 
+    # -- the working response's ingredients --------------------------------------------
+    def variance_and_residual(self, y, mu, eta):
+        """(v(mu), y - mu) for the working weights and response at the linear predictor
+        eta = g(mu).  Families whose mean space is bounded above (the binomial) override
+        this to take 1 - mu from the link, accurately (GLM.jl's ``inverselink`` idea)."""
+        return self.variance(mu), y - mu
+
     # -- domains -------------------------------------------------------------------
     def y_violations(self, y) -> np.ndarray:
-        """Boolean mask of responses outside the family's support (see ``y_rule``)."""
-        return np.zeros(np.shape(y), dtype=bool)
+        """Boolean mask of responses outside the family's support ``y_domain``."""
+        return ~self.y_domain.contains(y)
 
     def valid_mu(self, mu) -> bool:
-        """True when every mean is finite and inside the family's mean space."""
-        return bool(np.all(np.isfinite(mu)))
+        """True when every mean is finite and inside the family's ``mu_domain``."""
+        mu = _as_float(mu)
+        return bool(np.all(np.isfinite(mu)) and np.all(self.mu_domain.contains(mu)))
+
+    def edge_rows(self, y, mu, edge: float) -> np.ndarray:
+        """Rows whose response sits on a closed, finite end of the support that is also
+        an end of the mean space, with a mean within ``edge`` of it: a binomial 0 or 1,
+        a zero count.  Only a mean *on* that end predicts such a response perfectly, so
+        many of them near the end are the signature of separation (the maximum
+        likelihood estimates do not exist).  All False for families without such ends
+        (Gaussian, Gamma: y = 0 is not in the support)."""
+        y, mu = _as_float(y), _as_float(mu)
+        out = np.zeros(np.broadcast_shapes(y.shape, mu.shape), dtype=bool)
+        for end in self.perfect_prediction_ends:
+            out |= (y == end) & (np.abs(mu - end) < edge)
+        return out
+
+    @property
+    def perfect_prediction_ends(self) -> tuple[float, ...]:
+        """The ends of ``y_domain`` that ``edge_rows`` looks at (see there)."""
+        y, m = self.y_domain, self.mu_domain
+        ends = []
+        if y.lower_closed and np.isfinite(y.lower) and y.lower == m.lower:
+            ends.append(float(y.lower))
+        if y.upper_closed and np.isfinite(y.upper) and y.upper == m.upper:
+            ends.append(float(y.upper))
+        return tuple(ends)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(link={self.link!r})"
@@ -248,6 +351,11 @@ class Gaussian(Family):
 
     name = "Gaussian"
     allowed_links = (L.Identity, L.Log, L.Power)
+
+    @property
+    def llf_scale_rule(self) -> str:
+        """The identity-link model reports the concentrated (profile) likelihood."""
+        return "profile" if isinstance(self.link, L.Identity) else "estimate"
 
     @property
     def canonical_link(self):
@@ -291,6 +399,19 @@ class Binomial(Family):
     allowed_links = (L.Logit, L.Probit, L.CLogLog, L.Log, L.Identity)
     scale_is_fixed = True
     y_rule = "proportions in [0, 1] (or a two-column array of successes and failures)"
+    y_domain = UNIT
+    mu_domain = UNIT  # probabilities that round to exactly 0 or 1 are still accepted
+    trials_as_weights = True
+    llf_scale_rule = "none"
+
+    def variance_and_residual(self, y, mu, eta):
+        """v(mu) = mu (1 - mu) and y - mu with 1 - mu taken from
+        ``link.inverse_complement(eta)``, which does not cancel when mu is close to 1;
+        and y - mu = (y - 1) + (1 - mu) there, which keeps the residual of a y = 1 whose
+        mean rounds to 1 (its working residual tends to 1, as that of a y = 0 tends to
+        -1), so both tails of logit, probit and cloglog keep their weights."""
+        complement = self.link.inverse_complement(eta)
+        return mu * complement, np.where(mu > 0.5, (y - 1.0) + complement, y - mu)
 
     @property
     def canonical_link(self):
@@ -340,13 +461,6 @@ class Binomial(Family):
         n = np.broadcast_to(np.rint(weights).astype(int), np.shape(mu))
         return rng.binomial(n, mu) / np.maximum(n, 1)
 
-    def y_violations(self, y):
-        y = _as_float(y)
-        return (y < 0) | (y > 1)
-
-    def valid_mu(self, mu):
-        return bool(np.all(np.isfinite(mu)) and np.all((mu >= 0) & (mu <= 1)))
-
 
 class Poisson(Family):
     """Poisson: theta = ln(mu), phi = 1, b = e^theta, S = -ln(y!), v(mu) = mu."""
@@ -355,6 +469,8 @@ class Poisson(Family):
     allowed_links = (L.Log, L.Identity, L.Power)
     scale_is_fixed = True
     y_rule = "non-negative counts"
+    y_domain = NON_NEGATIVE
+    mu_domain = POSITIVE
 
     @property
     def canonical_link(self):
@@ -389,11 +505,6 @@ class Poisson(Family):
         rng = np.random.default_rng(rng)
         return rng.poisson(mu).astype(float)
 
-    def y_violations(self, y):
-        return _as_float(y) < 0
-
-    def valid_mu(self, mu):
-        return bool(np.all(np.isfinite(mu)) and np.all(mu > 0))
 
 
 class Gamma(Family):
@@ -404,7 +515,9 @@ class Gamma(Family):
 
     name = "Gamma"
     allowed_links = (L.Inverse, L.Log, L.Identity, L.Power)
-    y_rule = "positive numbers (y > 0)"
+    y_domain = POSITIVE
+    mu_domain = POSITIVE
+    variance_power = 2.0
 
     @property
     def canonical_link(self):
@@ -449,11 +562,6 @@ class Gamma(Family):
         shape = _as_float(weights) / scale
         return rng.gamma(shape, _as_float(mu) / shape)
 
-    def y_violations(self, y):
-        return _as_float(y) <= 0
-
-    def valid_mu(self, mu):
-        return bool(np.all(np.isfinite(mu)) and np.all(mu > 0))
 
 
 class InverseGaussian(Family):
@@ -465,7 +573,9 @@ class InverseGaussian(Family):
 
     name = "InverseGaussian"
     allowed_links = (L.InverseSquared, L.Inverse, L.Log, L.Identity, L.Power)
-    y_rule = "positive numbers (y > 0)"
+    y_domain = POSITIVE
+    mu_domain = POSITIVE
+    variance_power = 3.0
 
     @property
     def canonical_link(self):
@@ -508,11 +618,6 @@ class InverseGaussian(Family):
         rng = np.random.default_rng(rng)
         return rng.wald(mu, _as_float(weights) / scale)
 
-    def y_violations(self, y):
-        return _as_float(y) <= 0
-
-    def valid_mu(self, mu):
-        return bool(np.all(np.isfinite(mu)) and np.all(mu > 0))
 
 
 class NegativeBinomial(Family):
@@ -527,6 +632,8 @@ class NegativeBinomial(Family):
     allowed_links = (L.Log, L.NegativeBinomialLink, L.Identity, L.Power)
     scale_is_fixed = True
     y_rule = "non-negative counts"
+    y_domain = NON_NEGATIVE
+    mu_domain = POSITIVE
 
     def __init__(self, link: L.Link | None = None, alpha: float = 1.0):
         alpha_f = _real_or_nan(alpha)
@@ -589,12 +696,6 @@ class NegativeBinomial(Family):
         r = 1.0 / self.alpha
         return rng.negative_binomial(r, r / (r + _as_float(mu))).astype(float)
 
-    def y_violations(self, y):
-        return _as_float(y) < 0
-
-    def valid_mu(self, mu):
-        return bool(np.all(np.isfinite(mu)) and np.all(mu > 0))
-
     def __repr__(self) -> str:
         return f"NegativeBinomial(link={self.link!r}, alpha={self.alpha:g})"
 
@@ -610,10 +711,18 @@ class Tweedie(Family):
     For 1 < p < 2, S(y, phi) comes from the series of Dunn & Smyth (2005):
     S(y, phi) = ln W(y, phi, p) - ln y with W a Wright Bessel function, and S(0, phi) = 0.
     The default link is the log link, as in statsmodels.
+
+    At the special powers p = 0, 1, 2, 3 every component is that of the family it
+    equals, ``self._special`` (a Gaussian, Poisson, Gamma or InverseGaussian with the
+    same link; None at other powers): one delegate instead of a branch per power.  The
+    one exception is p = 1 with a free dispersion, the over-dispersed Poisson
+    y / phi ~ Poisson(mu / phi), whose S, density and draws are written here (the
+    Poisson itself has phi = 1).
     """
 
     name = "Tweedie"
     allowed_links = (L.Log, L.Power, L.Identity)
+    _SPECIAL = {0.0: Gaussian, 1.0: Poisson, 2.0: Gamma, 3.0: InverseGaussian}
 
     def __init__(self, link: L.Link | None = None, power: float = 1.5):
         p = _real_or_nan(power)
@@ -624,14 +733,33 @@ class Tweedie(Family):
             )
         self.power = p
         super().__init__(link)
+        special_family = self._SPECIAL.get(p)
+        self._special = None if special_family is None else special_family(self.link)
+        # the delegate's density is the Tweedie's when its dispersion is free too
+        self._same_density = self._special is not None and not self._special.scale_is_fixed
 
     @property
-    def y_rule(self):
-        if self.power == 0:
-            return "any real number"
-        if self.power < 2:
-            return "non-negative numbers (y >= 0)"
-        return "positive numbers (y > 0)"
+    def y_domain(self) -> Interval:
+        if self._special is not None:
+            return self._special.y_domain
+        return NON_NEGATIVE if self.power < 2 else POSITIVE
+
+    @property
+    def mu_domain(self) -> Interval:
+        return POSITIVE if self._special is None else self._special.mu_domain
+
+    @property
+    def y_rule(self) -> str:
+        return self.y_domain.describe()
+
+    @property
+    def variance_power(self) -> float:
+        return self.power
+
+    @property
+    def has_density(self) -> bool:
+        """A density is implemented for p = 0, 1 <= p <= 2 and p = 3."""
+        return self._special is not None or 1 < self.power < 2
 
     @property
     def scale_is_fixed(self):
@@ -646,33 +774,32 @@ class Tweedie(Family):
         return L.Log()
 
     def theta(self, mu):
+        if self._special is not None:
+            return self._special.theta(mu)
         p = self.power
-        mu = _as_float(mu)
-        return np.log(mu) if p == 1 else mu ** (1 - p) / (1 - p)
+        return _as_float(mu) ** (1 - p) / (1 - p)
 
     def b(self, theta):
+        if self._special is not None:
+            return self._special.b(theta)
         p = self.power
-        mu = self.b_prime(theta)
-        return np.log(mu) if p == 2 else mu ** (2 - p) / (2 - p)
+        return self.b_prime(theta) ** (2 - p) / (2 - p)
 
     def b_prime(self, theta):
+        if self._special is not None:
+            return self._special.b_prime(theta)
         p = self.power
-        theta = _as_float(theta)
-        return np.exp(theta) if p == 1 else ((1 - p) * theta) ** (1.0 / (1 - p))
+        return ((1 - p) * _as_float(theta)) ** (1.0 / (1 - p))
 
     def S(self, y, phi):
-        p = self.power
         y = _as_float(y)
         phi = np.broadcast_to(_as_float(phi), y.shape)
-        if p == 0:
-            return Gaussian().S(y, phi)
-        if p == 1:  # y / phi ~ Poisson(mu / phi): S = -ln Gamma(y/phi + 1) - (y/phi) ln phi
+        if self._same_density:
+            return self._special.S(y, phi)
+        if self._special is not None:  # p = 1: y / phi ~ Poisson(mu / phi)
             return -special.gammaln(y / phi + 1) - (y / phi) * np.log(phi)
-        if p == 2:
-            return Gamma().S(y, phi)
-        if p == 3:
-            return InverseGaussian().S(y, phi)
-        if not 1 < p < 2:
+        p = self.power
+        if not self.has_density:
             raise NotImplementedError(
                 "The Tweedie density has no series implemented here for p > 2 other than "
                 "p = 3; the log-likelihood (and so AIC/BIC) is not available for this power"
@@ -698,15 +825,11 @@ class Tweedie(Family):
         return p * _as_float(mu) ** (p - 1)
 
     def unit_deviance(self, y, mu):
+        if self._special is not None:
+            return self._special.unit_deviance(y, mu)
         p = self.power
         y = _as_float(y)
         mu = _as_float(mu)
-        if p == 0:
-            return Gaussian().unit_deviance(y, mu)
-        if p == 1:
-            return Poisson().unit_deviance(y, mu)
-        if p == 2:
-            return Gamma().unit_deviance(y, mu)
         return 2.0 * (
             y ** (2 - p) / ((1 - p) * (2 - p))
             - y * mu ** (1 - p) / (1 - p)
@@ -714,31 +837,21 @@ class Tweedie(Family):
         )
 
     def loglike_obs(self, y, mu, scale=1.0, weights=1.0):
-        p = self.power
+        if self._same_density:
+            return self._special.loglike_obs(y, mu, scale, weights)
         phi = scale / _as_float(weights)
-        if p == 1:
-            # one convention for p = 1, the over-dispersed Poisson y / phi ~ Poisson(mu /
-            # phi): (y theta - b) / phi + S with theta = ln mu, b = mu and S as in ``S``
-            # (equal to Poisson().loglike_obs when phi = 1)
-            y, mu = _as_float(y), _as_float(mu)
-            return (special.xlogy(y, mu) - mu) / phi + self.S(y, phi)
-        if p == 0:
-            return Gaussian().loglike_obs(y, mu, scale, weights)
-        if p == 2:
-            return Gamma().loglike_obs(y, mu, scale, weights)
-        if p == 3:
-            return InverseGaussian().loglike_obs(y, mu, scale, weights)
-        mu = _as_float(mu)
-        y = _as_float(y)
-        theta = mu ** (1 - p) / (1 - p)
-        kappa = mu ** (2 - p) / (2 - p)
-        return (y * theta - kappa) / phi + self.S(y, phi)
+        y, mu = _as_float(y), _as_float(mu)
+        if self._special is not None:  # p = 1: theta = ln mu, b = mu, the over-dispersed
+            y_theta_minus_b = special.xlogy(y, mu) - mu  # Poisson (= Poisson's at phi = 1)
+        else:
+            p = self.power
+            y_theta_minus_b = y * mu ** (1 - p) / (1 - p) - mu ** (2 - p) / (2 - p)
+        return y_theta_minus_b / phi + self.S(y, phi)
 
     def anscombe_transform(self, y):
-        p = self.power
-        if p == 3:
-            return np.log(y)
-        c = (3.0 - p) / 3.0
+        if self._special is not None:
+            return self._special.anscombe_transform(y)
+        c = (3.0 - self.power) / 3.0
         return _as_float(y) ** c / c
 
     def sample(self, mu, scale=1.0, rng=None, weights=1.0):
@@ -746,17 +859,13 @@ class Tweedie(Family):
         y = sum of N gamma(alpha, gamma) claims, with lambda = mu^{2-p} / (phi (2-p)),
         alpha = (2-p)/(p-1), gamma = 1 / (phi (p-1) mu^{p-1})."""
         rng = np.random.default_rng(rng)
+        if self._same_density:
+            return self._special.sample(mu, scale, rng, weights)
         p = self.power
         mu = _as_float(mu)
         phi = np.broadcast_to(scale / _as_float(weights), mu.shape)
-        if p == 0:
-            return Gaussian().sample(mu, scale, rng, weights)
-        if p == 1:
+        if self._special is not None:  # p = 1: y / phi ~ Poisson(mu / phi)
             return phi * rng.poisson(mu / phi)
-        if p == 2:
-            return Gamma().sample(mu, scale, rng, weights)
-        if p == 3:
-            return InverseGaussian().sample(mu, scale, rng, weights)
         if not 1 < p < 2:
             raise NotImplementedError("sampling is implemented for p = 0, 1 <= p <= 2 and 3")
         lam = mu ** (2 - p) / (phi * (2 - p))
@@ -767,17 +876,6 @@ class Tweedie(Family):
         pos = counts > 0
         out[pos] = rng.gamma(shape * counts[pos], 1.0 / rate[pos])
         return out
-
-    def y_violations(self, y):
-        y = _as_float(y)
-        if self.power == 0:
-            return np.zeros(y.shape, dtype=bool)
-        return y < 0 if self.power < 2 else y <= 0
-
-    def valid_mu(self, mu):
-        if self.power == 0:
-            return bool(np.all(np.isfinite(mu)))
-        return bool(np.all(np.isfinite(mu)) and np.all(mu > 0))
 
     def __repr__(self) -> str:
         return f"Tweedie(link={self.link!r}, power={self.power:g})"

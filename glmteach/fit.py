@@ -22,7 +22,6 @@ import warnings
 import numpy as np
 
 from glmteach.exceptions import ConvergenceWarning, PerfectSeparationWarning
-from glmteach.families import Binomial, NegativeBinomial, Poisson, Tweedie
 from glmteach.irls import (
     SEPARATION_EDGE,
     IterationState,
@@ -60,11 +59,11 @@ def fit_problem(problem: GLMProblem, method: str = "irls", start=None, tol: floa
         )
     results = GLMResults(problem, history, converged=converged, method=method,
                          cov_type=cov_type, use_t=use_t, cov_kwds=cov_kwds)
-    if isinstance(problem.family, Tweedie) and np.isnan(results.llf) and problem.df_resid > 0:
-        warnings.warn(
-            f"the Tweedie density has no series implemented here for power "
-            f"p = {problem.family.power:g} (only p = 0, 1 <= p <= 2 and p = 3): the fit, "
-            f"deviance and standard errors are fine, but llf, aic and bic are NaN",
+    if not problem.family.has_density and problem.df_resid > 0:
+        warnings.warn(  # (only Tweedie powers 2 < p != 3 lack a density)
+            f"the {problem.family.name} density has no series implemented here for power "
+            f"p = {problem.family.variance_power:g} (only p = 0, 1 <= p <= 2 and p = 3): "
+            f"the fit, deviance and standard errors are fine, but llf, aic and bic are NaN",
             UserWarning, stacklevel=3,
         )
     _warn_if_separated(results)
@@ -160,23 +159,15 @@ def _warn_if_separated(results) -> None:
     zero counts (separation for the Poisson, negative binomial and Tweedie models)."""
     problem = results.problem
     fam = problem.family
-    binomial = isinstance(fam, Binomial)
-    counts = isinstance(fam, (Poisson, NegativeBinomial)) or (
-        isinstance(fam, Tweedie) and 1 <= fam.power < 2)
-    if not (binomial or counts):
+    if not fam.perfect_prediction_ends:  # no response that only a boundary mean fits
         return
+    # two ends (0 and 1 of a probability) or one (a zero count)
+    binomial = len(fam.perfect_prediction_ends) == 2
     history = results.history
-    mu = history[-1].mu
     used = problem.weights > 0
-    if counts:
-        used = used & (problem.y == 0)
-
-    def near_edge(edge):
-        return (mu < edge) | (mu > 1 - edge) if binomial else mu < edge
-
     # evidence: means numerically on the edge (R's 10 machine epsilons), or rows still
     # drifting towards it (see ``drifting_rows``)
-    at_edge = used & near_edge(SEPARATION_EDGE)
+    at_edge = used & fam.edge_rows(problem.y, history[-1].mu, SEPARATION_EDGE)
     if len(history) >= 2:
         at_edge |= drifting_rows(problem, history[-2], history[-1])
     if not at_edge.any():

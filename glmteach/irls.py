@@ -70,7 +70,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from glmteach.exceptions import FitError
-from glmteach.families import Binomial, Family, NegativeBinomial, Poisson, Tweedie
+from glmteach.families import Family
 from glmteach.linalg import cholesky_solver, solve_weighted_least_squares
 from glmteach.problem import GLMProblem
 
@@ -149,46 +149,36 @@ class IterationState:
 
 def working_response_and_weights(family: Family, y: np.ndarray, prior_weights: np.ndarray,
                                  offset: np.ndarray, eta: np.ndarray, mu: np.ndarray):
-    """z and Fisher weights W at (eta, mu); see the module docstring.
+    """(z, W): the working response and Fisher working weights at (eta, mu),
 
-    A pure function of arrays, row by row: it works on all n rows or on any block of
-    them (a chunked back end calls it block by block).  ``family`` carries its link.
+        z = eta - offset + (y - mu) g'(mu) ,      W = w / ( v(mu) g'(mu)^2 ) ,
 
-    Tail-stable: W is computed as w (d mu/d eta) [(d mu/d eta) / v(mu)], so the square
-    of a tiny d mu/d eta cannot underflow, and for the binomial v(mu) = mu (1 - mu)
-    takes 1 - mu from ``link.inverse_complement(eta)``, which does not cancel when mu
-    is close to 1 (so both tails of logit, probit and cloglog keep their weights).
-    Observations whose mean sits on the boundary of the mean space (d mu/d eta = 0 or
-    v(mu) = 0, e.g. a probability that rounds to exactly 0 or 1), or whose working
-    residual (y - mu) / (d mu/d eta) overflows, get weight 0 and z = eta - offset,
-    instead of 0/0 or 0 * inf.
+    w the prior weights (Frees 2010, section 13.9.4).  A pure function of arrays, row by
+    row: it works on all n rows or on any block of them (a chunked back end calls it
+    block by block).  ``family`` carries its link.
+
+    Written with d mu / d eta = 1 / g'(mu) from the link's ``inverse_deriv(eta)``, and
+    W as w (d mu/d eta) [(d mu/d eta) / v(mu)], so that the square of a tiny
+    d mu/d eta cannot underflow; v(mu) and y - mu come from
+    ``family.variance_and_residual``, which for the binomial takes 1 - mu from the link
+    without cancellation (both tails of logit, probit and cloglog keep their weights).
+    Then the guards: rows whose mean sits on the boundary of the mean space
+    (d mu/d eta = 0 or v(mu) = 0, e.g. a probability that rounds to exactly 0 or 1)
+    get W = 0, and rows whose working residual (y - mu) / (d mu/d eta) is not finite
+    (0/0 or an overflow) get W = 0 and z = eta - offset, instead of 0/0 or 0 * inf.
     """
-    link = family.link
     with np.errstate(all="ignore"):  # x/0 and 0/0 on the boundary are repaired below
-        mu_eta = link.inverse_deriv(eta)
-        if isinstance(family, Binomial):
-            complement = link.inverse_complement(eta)  # 1 - mu, accurately
-            var = mu * complement
-            # y - mu = (y - 1) + (1 - mu): keeps the residual of a y = 1 whose mean rounds
-            # to 1 (its working residual tends to 1, as that of a y = 0 tends to -1)
-            y_minus_mu = np.where(mu > 0.5, (y - 1.0) + complement, y - mu)
-        else:
-            var = family.variance(mu)
-            y_minus_mu = y - mu
-        w = mu_eta / var
-        w *= mu_eta
-        w *= prior_weights
-        resid = np.divide(y_minus_mu, mu_eta, out=y_minus_mu)
-        all_finite = np.isfinite(np.sum(w) + np.sum(resid))
+        mu_eta = family.link.inverse_deriv(eta)  # d mu / d eta = 1 / g'(mu)
+        var, y_minus_mu = family.variance_and_residual(y, mu, eta)
+        working_residual = y_minus_mu / mu_eta  # (y - mu) g'(mu)
+        z = (eta - offset) + working_residual
+        W = prior_weights * (mu_eta / var) * mu_eta  # w / (v(mu) g'(mu)^2)
+        all_finite = np.isfinite(np.sum(W) + np.sum(working_residual))
     if not all_finite:  # rare: find the rows to repair
-        on_boundary = ~np.isfinite(w) | (var == 0)
-        w[on_boundary] = 0.0
-        overflow = ~np.isfinite(resid)
-        resid[overflow] = 0.0
-        w[overflow] = 0.0
-    z = eta - offset
-    z += resid
-    return z, w
+        overflow = ~np.isfinite(working_residual)
+        W[~np.isfinite(W) | (var == 0) | overflow] = 0.0
+        z[overflow] = (eta - offset)[overflow]
+    return z, W
 
 
 def _state(problem: GLMProblem, iteration: int, params, eta, mu, step_size: float = 1.0,
@@ -494,25 +484,16 @@ class _DistanceToOptimum:
 
 
 def drifting_rows(problem: GLMProblem, previous: IterationState,
-                   current: IterationState) -> np.ndarray:
-    """Responses on the edge of the support (binomial 0 or 1, zero counts) whose fitted
-    mean is within DRIFT_EDGE of that edge and whose linear predictor the last step moved
-    by more than DRIFT_STEP: the signature of separation, where the coefficients run off
-    to infinity (a step of ~1 in eta per iteration) while at a genuine optimum the steps
-    vanish."""
-    fam = problem.family
-    binomial = isinstance(fam, Binomial)
-    counts = isinstance(fam, (Poisson, NegativeBinomial)) or (
-        isinstance(fam, Tweedie) and 1 <= fam.power < 2)
+                  current: IterationState) -> np.ndarray:
+    """Responses on the edge of the support (binomial 0 or 1, zero counts: see
+    ``Family.edge_rows``) whose fitted mean is within DRIFT_EDGE of that edge and whose
+    linear predictor the last step moved by more than DRIFT_STEP: the signature of
+    separation, where the coefficients run off to infinity (a step of ~1 in eta per
+    iteration) while at a genuine optimum the steps vanish."""
     none = np.zeros(problem.n, dtype=bool)
-    if not (binomial or counts) or previous.params is None or current.params is None:
+    if previous.params is None or current.params is None:
         return none
-    mu, used = current.mu, problem.weights > 0
-    if binomial:
-        edge = ((mu < DRIFT_EDGE) & (problem.y == 0)) | ((mu > 1 - DRIFT_EDGE) & (problem.y == 1))
-    else:
-        edge = (mu < DRIFT_EDGE) & (problem.y == 0)
-    edge &= used
+    edge = problem.family.edge_rows(problem.y, current.mu, DRIFT_EDGE) & (problem.weights > 0)
     if not edge.any():
         return none
     moved = np.abs(problem.X[edge] @ (current.params - previous.params))

@@ -21,7 +21,7 @@ from glmteach import families as F
 from glmteach import linalg as LA
 from glmteach import links as L
 
-__all__ = ["GLMProblem", "check_scale"]
+__all__ = ["GLMProblem", "check_scale", "row_vector", "log_exposure"]
 
 # A column is aliased when the part of it that the earlier columns cannot explain has
 # less than sqrt(1e-12) = 1e-6 of its length (R's QR uses 1e-7 on the same quantity).
@@ -155,17 +155,40 @@ def _check_finite(arr: np.ndarray, name: str) -> None:
         )
 
 
-def _vector(value, name: str, n: int) -> np.ndarray:
+def row_vector(value, name: str, n: int, rows_of: str = "X") -> np.ndarray:
+    """``value`` as one finite number per row of ``rows_of`` (n rows; a single number is
+    repeated): the one check of every per-row argument (weights, offset, exposure,
+    frequency weights, and the offset and exposure of new rows in ``predict``)."""
     arr = _to_float_array(value, name)
     if arr.ndim == 0:
         arr = np.full(n, float(arr))
     arr = arr.reshape(-1) if arr.ndim == 2 and 1 in arr.shape else arr
     if arr.ndim != 1 or arr.shape[0] != n:
         raise ValueError(
-            f"{name}: must have one value per row of X ({n} rows), got shape {np.shape(value)}"
+            f"{name}: must have one value per row of {rows_of} ({n} rows), got shape "
+            f"{np.shape(value)}"
         )
     _check_finite(arr, name)
     return arr
+
+
+def log_exposure(value, link: L.Link, n: int, rows_of: str = "X"):
+    """(exposure, ln exposure): the one check of an exposure, for a fit and for
+    ``predict``.  An exposure t_i enters the linear predictor as the offset ln t_i, so
+    that mu_i = t_i exp(x_i' beta) (Frees 2010, section 13.4): it must be positive, and
+    it is multiplicative only with the log link."""
+    exposure = row_vector(value, "exposure", n, rows_of)
+    bad = exposure <= 0
+    if bad.any():
+        raise ValueError(f"exposure: must be positive; {_rows(bad, 'is/are')} not"
+                         f"{_first_rows(bad)}")
+    if not isinstance(link, L.Log):
+        raise ValueError(
+            f"exposure: enters as ln(exposure) in the linear predictor, which is a "
+            f"multiplicative effect only with the log link; this model uses "
+            f"{link!r} (pass an offset instead)"
+        )
+    return exposure, np.log(exposure)
 
 
 SCALE_RULES = ("X2", "dev")
@@ -268,12 +291,12 @@ class GLMProblem:
             self.param_names = [f"x{j}" for j in range(p)]
 
         y = _to_float_array(y, "y")
-        prior = None if weights is None else _vector(weights, "weights", n)
+        prior = None if weights is None else row_vector(weights, "weights", n)
         if prior is not None and (prior < 0).any():
             raise ValueError(f"weights: must be non-negative; {_rows(prior < 0, 'is/are')} "
                              f"negative"
                              f"{_first_rows(prior < 0)}")
-        if y.ndim == 2 and y.shape[1] == 2 and isinstance(family, F.Binomial):
+        if y.ndim == 2 and y.shape[1] == 2 and family.trials_as_weights:
             y, prior = self._from_successes_failures(y, prior, n)
         else:
             if y.ndim == 2 and 1 in y.shape:
@@ -294,7 +317,7 @@ class GLMProblem:
             )
         freq = None
         if freq_weights is not None:
-            freq = _check_freq_weights(_vector(freq_weights, "freq_weights", n))
+            freq = _check_freq_weights(row_vector(freq_weights, "freq_weights", n))
         if prior is None:
             prior = np.ones(n)
         if not (prior > 0).any():
@@ -302,27 +325,16 @@ class GLMProblem:
         if freq is not None and not (prior * freq > 0).any():
             raise ValueError("freq_weights: at least one row must have a positive frequency "
                              "weight (and a positive prior weight)")
-        if isinstance(family, F.Binomial) and weights is not None and np.ndim(y) == 1:
+        if family.trials_as_weights and weights is not None and np.ndim(y) == 1:
             self._check_binomial_counts(y, prior)
 
         self._check_variance_range(y, prior)
         self.offset_given = offset is not None
-        off = np.zeros(n) if offset is None else _vector(offset, "offset", n)
+        off = np.zeros(n) if offset is None else row_vector(offset, "offset", n)
         self.exposure = None
         if exposure is not None:
-            exp_arr = _vector(exposure, "exposure", n)
-            if (exp_arr <= 0).any():
-                raise ValueError(f"exposure: must be positive; "
-                                 f"{_rows(exp_arr <= 0, 'is/are')} not"
-                                 f"{_first_rows(exp_arr <= 0)}")
-            if not isinstance(self.link, L.Log):
-                raise ValueError(
-                    f"exposure: enters as ln(exposure) in the linear predictor, which is a "
-                    f"multiplicative effect only with the log link; this model uses "
-                    f"{self.link!r} (pass an offset instead)"
-                )
-            self.exposure = exp_arr
-            off = off + np.log(exp_arr)
+            self.exposure, log_t = log_exposure(exposure, self.link, n)
+            off = off + log_t
 
         # Own, read-only copies: later edits of the caller's arrays (y -= 1, X[:, 1] = 0)
         # must not change a fitted result, and nothing here may change the data either.
@@ -388,9 +400,7 @@ class GLMProblem:
         underflows for means of their size (Gamma with y ~ 1e300: v = 1e600 = inf): the
         working weights would be 0 or inf and the fit would report wrong numbers."""
         fam = self.family
-        power = {F.Gamma: 2.0, F.InverseGaussian: 3.0}.get(type(fam))
-        if isinstance(fam, F.Tweedie):
-            power = fam.power
+        power = fam.variance_power
         if not power:
             return
         used = np.abs(y[(prior > 0) & (y != 0)])
@@ -525,9 +535,10 @@ class GLMProblem:
         which has no dispersion (statsmodels' ``Binomial.loglike_obs`` ignores the
         scale), so 1; every other model uses ``scale`` (a Poisson fit with scale="X2"
         reports sum w ln f(y; mu) / phi-hat, statsmodels' scaled quasi-likelihood)."""
-        if isinstance(self.family, F.Gaussian) and isinstance(self.link, L.Identity):
+        rule = self.family.llf_scale_rule
+        if rule == "profile":
             return float(np.sum(self.weights * (self.y - mu) ** 2) / self.nobs)
-        if isinstance(self.family, F.Binomial):
+        if rule == "none":
             return 1.0
         return self.scale(mu)
 

@@ -34,7 +34,13 @@ import numpy as np
 from scipy import linalg, special
 
 from glmteach.irls import IterationState, iterate
-from glmteach.problem import GLMProblem, _holds_text, _is_pandas, _to_float_array
+from glmteach.problem import (
+    GLMProblem,
+    _is_pandas,
+    _to_float_array,
+    log_exposure,
+    row_vector,
+)
 
 __all__ = ["GLMResults", "Summary"]
 
@@ -67,11 +73,17 @@ def _group_codes(groups, problem: GLMProblem) -> np.ndarray:
     return codes.astype(np.intp)
 
 
-def check_inference_options(problem: GLMProblem, cov_type: str, cov_kwds, use_t) -> None:
-    """Validate ``cov_type``, ``cov_kwds`` and ``use_t`` before a fit starts."""
+def check_cov_type(cov_type) -> str:
+    """The one check of a ``cov_type`` (for a fit and for ``cov_params``)."""
     if not isinstance(cov_type, str) or cov_type not in COV_TYPES:
         raise ValueError(f"cov_type: must be 'nonrobust', 'HC0', 'HC1' or 'cluster', "
                          f"got {cov_type!r}")
+    return cov_type
+
+
+def check_inference_options(problem: GLMProblem, cov_type: str, cov_kwds, use_t) -> None:
+    """Validate ``cov_type``, ``cov_kwds`` and ``use_t`` before a fit starts."""
+    check_cov_type(cov_type)
     if not isinstance(use_t, bool | np.bool_):
         raise ValueError(f"use_t: must be True or False, got {use_t!r}")
     if cov_type == "cluster":
@@ -107,29 +119,12 @@ def _normal_quantile(alpha: float) -> float:
     return float(-special.ndtri(alpha / 2.0))
 
 
-def _new_vector(value, name: str, rows: int, index=None) -> np.ndarray:
-    """An offset or exposure for ``predict``: a number or one finite value per new row.
-    A pandas Series is paired with the new rows by label: its index must equal theirs."""
+def _check_new_index(value, name: str, index) -> None:
+    """A pandas Series is paired with the new rows by label: its index must equal theirs."""
     if _is_pandas(value) and index is not None and not value.index.equals(index):
         raise ValueError(f"{name}: its index (row labels) differs from X_new's, so values "
                          f"would be paired by position with other rows; align it first "
                          f"({name}.reindex(X_new.index)) or pass a plain array")
-    if _holds_text(value):
-        raise ValueError(f"{name}: must be numeric, got text")
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name}: must be numeric (one number per row of X_new), got "
-                         f"{value!r:.60}") from exc
-    if arr.ndim == 0:
-        arr = np.full(rows, float(arr))
-    arr = arr.reshape(-1) if arr.ndim == 2 and 1 in arr.shape else arr
-    if arr.shape != (rows,):
-        raise ValueError(f"{name}: must have one value per row of X_new ({rows} rows), got "
-                         f"shape {np.shape(value)}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name}: must not contain NaN or infinite values")
-    return arr
 
 
 def _column(data, name: str, what: str):
@@ -223,9 +218,7 @@ class GLMResults:
             return np.linalg.pinv(info)
 
     def _cov(self, cov_type: str) -> np.ndarray:
-        if cov_type not in COV_TYPES:
-            raise ValueError(f"cov_type: must be 'nonrobust', 'HC0', 'HC1' or 'cluster', "
-                         f"got {cov_type!r}")
+        check_cov_type(cov_type)
         bread = self.normalized_cov_params
         if cov_type == "nonrobust":
             return self.scale * bread
@@ -423,25 +416,16 @@ class GLMResults:
                              f"of {X.shape[0]} rows)")
         eta = X @ self._final.params
         if offset is not None:
-            eta = eta + _new_vector(offset, "offset", X.shape[0], index)
+            _check_new_index(offset, "offset", index)
+            eta = eta + row_vector(offset, "offset", X.shape[0], rows_of="X_new")
         if exposure is None and self.problem.exposure is not None:
             warnings.warn(
                 "predict: the model was fitted with an exposure but none is given for the "
                 "new rows, so exposure 1 is assumed (the predictions are rates per unit of "
                 "exposure); pass exposure= to predict totals", UserWarning, stacklevel=stacklevel)
         if exposure is not None:
-            from glmteach.links import Log
-
-            if not isinstance(self.family.link, Log):
-                raise ValueError(f"exposure: enters as ln(exposure), a multiplicative effect "
-                                 f"only with the log link; this model uses "
-                                 f"{self.family.link!r} (pass an offset instead)")
-            exposure = _new_vector(exposure, "exposure", X.shape[0], index)
-            if np.any(exposure <= 0):
-                k = int(np.count_nonzero(exposure <= 0))
-                raise ValueError(f"exposure: must be positive; {k} value"
-                                 f"{' is' if k == 1 else 's are'} not")
-            eta = eta + np.log(exposure)
+            _check_new_index(exposure, "exposure", index)
+            eta = eta + log_exposure(exposure, self.family.link, X.shape[0], rows_of="X_new")[1]
         return X, eta, index
 
     def _by_column_names(self, frame):

@@ -276,7 +276,7 @@ CASES = [
      ValueError, r"^exposure: must have one value per row of X_new \(3 rows\)"),
     ("predict-exposure-not-positive",
      lambda: fitted().predict(np.ones((2, 2)), exposure=[1.0, 0.0]), ValueError,
-     r"^exposure: must be positive; 1 value is not"),
+     r"^exposure: must be positive; 1 row is not \(first at row 1\)"),
     ("predict-exposure-identity-link",
      lambda: gt.fit(X, Y_COUNT + 1, family=gt.Poisson(L.Identity())).predict(
          np.ones((3, 2)), exposure=np.ones(3)), ValueError,
