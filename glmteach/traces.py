@@ -5,6 +5,8 @@ model.  Everything they put on the screen is computed here, from a fitted model'
 stored ``history`` or from a family's own formulas, as plain arrays and small frozen
 dataclasses that a test can check number by number:
 
+- ``stepper_fits``: the fits an IRLS stepper shows (the given one and, for a
+  non-canonical link or ``compare=``, the other method's fit of the same problem).
 - ``history_params`` / ``history_deviances`` / ``history_llf``: the iterates beta_k,
   the deviances D_k and the log-likelihoods ell_k of the stored iterations.
 - ``likelihood_surface``: the log-likelihood drop ell(beta-hat) - ell(beta) on a grid of
@@ -18,26 +20,30 @@ dataclasses that a test can check number by number:
   ``density_dispersion`` (phi as it enters the density: 1/n for a proportion of n
   trials).
 
-Imports: numpy and glmteach's ``families``, ``links`` and (for type hints only)
-``results``.  No matplotlib, no ipywidgets: ``import glmteach.traces`` is as light as
-``import glmteach``.
+Imports: numpy and glmteach's ``families``, ``problem`` and ``fit`` (``stepper_fits``
+fits a ``GLMProblem`` or the other method; nothing else here fits).  No matplotlib, no
+ipywidgets: ``import glmteach.traces`` is as light as ``import glmteach``.
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from glmteach.families import Family, Tweedie, make_family, tweedie_poisson_gamma
+from glmteach.fit import fit_problem
+from glmteach.problem import GLMProblem
 
 if TYPE_CHECKING:  # pragma: no cover
     from glmteach.results import GLMResults
 
 __all__ = [
     "LR_95_LEVEL",
+    "METHOD_LABELS",
     "FamilyDensity",
     "LikelihoodSurface",
     "TweedieDensity",
@@ -52,6 +58,7 @@ __all__ = [
     "is_proportion_of_trials",
     "likelihood_surface",
     "nice_levels",
+    "stepper_fits",
     "tweedie_density",
     "working_regression_data",
     "working_regression_limits",
@@ -67,6 +74,103 @@ LR_95_LEVEL = 2.995732273553991
 _DISCRETE = frozenset({"Binomial", "Poisson", "NegativeBinomial"})
 _PROPORTION_OF_TRIALS = frozenset({"Binomial"})
 _MEAN_RULE = {"Binomial": "a binomial mean is a probability strictly between 0 and 1"}
+
+
+# --------------------------------------------------------------------------------------
+# The fits a stepper shows
+# --------------------------------------------------------------------------------------
+METHOD_LABELS = {"irls": "Fisher scoring", "newton": "Newton-Raphson"}
+_METHOD_ALIASES = {"irls": "irls", "fisher": "irls", "fisher scoring": "irls",
+                   "newton": "newton", "newton-raphson": "newton", "nr": "newton"}
+
+
+def _is_results(obj: Any) -> bool:
+    return all(hasattr(obj, a) for a in ("history", "problem", "n_iter", "method"))
+
+
+def _fit_quietly(problem: GLMProblem, method: str) -> GLMResults:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fit_problem(problem, method=method)
+
+
+def _as_fit(results: Any) -> tuple[GLMResults, str]:
+    """(fitted results, note) from what the user passed: a fit as it is, a GLMProblem
+    fitted by Fisher scoring (with a note); anything else raises ValueError."""
+    if _is_results(results):
+        return results, ""
+    if isinstance(results, GLMProblem):
+        try:
+            fitted = _fit_quietly(results, "irls")
+        except Exception as exc:
+            raise ValueError(f"results: irls_stepper was given a GLMProblem and could not "
+                             f"fit it ({type(exc).__name__}: {exc})") from exc
+        return fitted, ("irls_stepper was given a GLMProblem, not a fit: it was fitted "
+                        "here with gt.fit's defaults (Fisher scoring).")
+    raise ValueError(f"results: irls_stepper needs a fitted model (what gt.fit or gt.glm "
+                     f"returns) or a gt.GLMProblem, got {type(results).__name__}")
+
+
+def _compared_fit(results: GLMResults, compare: Any,
+                  ) -> tuple[str | None, GLMResults | None, str]:
+    """(label, fit, note) of the comparison asked for by ``compare``: None, a method
+    name ("newton", "irls", "Newton-Raphson", ...) or a fit of the same problem."""
+    first = METHOD_LABELS.get(results.method, "Fisher scoring")
+    if compare is None:
+        return None, None, ""
+    if isinstance(compare, str):
+        method = _METHOD_ALIASES.get(str(compare).strip().lower().replace("_", "-"))
+        if method is None:
+            return None, None, (f"compare={compare!r} ignored: pass a fitted result of the "
+                                f"same problem, or 'newton' / 'irls' to fit that method here.")
+        if method == results.method:
+            return None, None, (f"compare={compare!r} is the method of the fit itself "
+                                f"({METHOD_LABELS[method]}); nothing to compare with.")
+        try:
+            return METHOD_LABELS[method], _fit_quietly(results.problem, method), ""
+        except Exception as exc:
+            return METHOD_LABELS[method], None, (f"{METHOD_LABELS[method]} could not fit "
+                                                 f"this model ({type(exc).__name__}: {exc})")
+    if not _is_results(compare):
+        return None, None, (f"compare= ignored: it must be a fitted result of the same "
+                            f"problem or 'newton' / 'irls', got {type(compare).__name__}")
+    label = METHOD_LABELS.get(compare.method, "Newton-Raphson")
+    if label == first:
+        label = next(lab for lab in METHOD_LABELS.values() if lab != first)
+    if compare.problem.p != results.problem.p or compare.problem.n != results.problem.n:
+        return None, None, ("compare= ignored: it is a fit of a different problem "
+                            f"({compare.problem.n} x {compare.problem.p}, not "
+                            f"{results.problem.n} x {results.problem.p})")
+    return label, compare, ""
+
+
+def stepper_fits(results: Any, compare: Any = None) -> tuple[dict[str, GLMResults],
+                                                             list[str]]:
+    """The fits an IRLS stepper shows, by method label ("Fisher scoring",
+    "Newton-Raphson"; the given fit first), and the notes to show under its figure.
+
+    ``results`` is a fit (used as it is) or a ``GLMProblem`` (fitted here by Fisher
+    scoring); anything else raises ``ValueError``.  ``compare`` adds the other method:
+    a fit of the same problem, or "newton" / "irls" to fit it here; an unusable
+    ``compare`` is left out with a note.  For a non-canonical link the other method is
+    fitted here even without ``compare`` (for a canonical link the two methods are the
+    same algorithm, equation 13.15).  Each fit is computed once, here."""
+    results, note = _as_fit(results)
+    first = METHOD_LABELS.get(results.method, "Fisher scoring")
+    fits = {first: results}
+    label, other, compare_note = _compared_fit(results, compare)
+    notes = [note, compare_note]
+    if other is not None:
+        fits[label] = other
+    tried = label is not None and other is None  # asked for by name, and it failed
+    if len(fits) == 1 and not results.family.is_canonical and not tried:
+        method = "newton" if results.method == "irls" else "irls"
+        try:
+            fits[METHOD_LABELS[method]] = _fit_quietly(results.problem, method)
+        except Exception as exc:  # show the problem, keep the stepper usable
+            notes.append(f"{METHOD_LABELS[method]} could not fit this model "
+                         f"({type(exc).__name__}: {exc})")
+    return fits, [n for n in notes if n]
 
 
 # --------------------------------------------------------------------------------------

@@ -30,7 +30,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -61,8 +60,7 @@ __all__ = [
     "explore",
 ]
 
-METHOD_LABELS = {"irls": "Fisher scoring", "newton": "Newton-Raphson"}
-LABEL_METHODS = {v: k for k, v in METHOD_LABELS.items()}
+METHOD_LABELS = T.METHOD_LABELS
 
 
 def _html_table(rows: list[tuple[str, str]], title: str | None = None) -> str:
@@ -279,44 +277,6 @@ def _describe_error(exc: BaseException) -> str:
 # ======================================================================================
 # 1. IRLS stepper
 # ======================================================================================
-def _is_results(obj: Any) -> bool:
-    return all(hasattr(obj, a) for a in ("history", "problem", "n_iter", "method"))
-
-
-def _method_name(text: str) -> str | None:
-    key = str(text).strip().lower().replace("_", "-")
-    table = {"irls": "irls", "fisher": "irls", "fisher scoring": "irls",
-             "newton": "newton", "newton-raphson": "newton", "nr": "newton"}
-    return table.get(key)
-
-
-def _fit_quietly(problem, method: str):
-    from glmteach.fit import fit_problem
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return fit_problem(problem, method=method)
-
-
-def _resolve_results(results: Any) -> tuple[Any, str]:
-    """(fitted results, note) from what the user passed; raises ValueError with a
-    message for the user when it cannot be turned into a fit."""
-    from glmteach.problem import GLMProblem
-
-    if _is_results(results):
-        return results, ""
-    if isinstance(results, GLMProblem):
-        try:
-            fitted = _fit_quietly(results, "irls")
-        except Exception as exc:
-            raise ValueError(f"results: irls_stepper was given a GLMProblem and could not "
-                             f"fit it ({type(exc).__name__}: {exc})") from exc
-        return fitted, ("irls_stepper was given a GLMProblem, not a fit: it was fitted "
-                        "here with gt.fit's defaults (Fisher scoring).")
-    raise ValueError(f"results: irls_stepper needs a fitted model (what gt.fit or gt.glm "
-                     f"returns) or a gt.GLMProblem, got {type(results).__name__}")
-
-
 class IRLSStepper(FigureWidget):
     r"""Step through the iterations of a fitted GLM (see ``irls_stepper``).
 
@@ -338,48 +298,9 @@ class IRLSStepper(FigureWidget):
     def __init__(self, results, compare=None, *, max_points: int = 2000,
                  figsize: Any = STEPPER_FIGSIZE, dpi: Any = DEFAULT_DPI,
                  interval: int = 900):
-        results, resolve_note = _resolve_results(results)
-        self.fits: dict[str, Any] = {}
-        first_label = METHOD_LABELS.get(results.method, "Fisher scoring")
-        self.fits[first_label] = results
-        notes = [resolve_note]
+        self.fits, notes = T.stepper_fits(results, compare)
+        first_label, results = next(iter(self.fits.items()))
         canonical = bool(results.family.is_canonical)
-        other_method = "newton" if results.method == "irls" else "irls"
-        if isinstance(compare, str):
-            method = _method_name(compare)
-            if method is None:
-                notes.append(f"compare={compare!r} ignored: pass a fitted result of the same "
-                             f"problem, or 'newton' / 'irls' to fit that method here.")
-            elif method == results.method:
-                notes.append(f"compare={compare!r} is the method of the fit itself "
-                             f"({METHOD_LABELS[method]}); nothing to compare with.")
-            else:
-                other_method = method
-                try:
-                    self.fits[METHOD_LABELS[method]] = _fit_quietly(results.problem, method)
-                except Exception as exc:
-                    notes.append(f"{METHOD_LABELS[method]} could not fit this model "
-                                 f"({type(exc).__name__}: {exc})")
-        elif compare is not None and not _is_results(compare):
-            notes.append(f"compare= ignored: it must be a fitted result of the same problem "
-                         f"or 'newton' / 'irls', got {type(compare).__name__}")
-        elif compare is not None:
-            other = METHOD_LABELS.get(compare.method, "Newton-Raphson")
-            if other == first_label:
-                other = next(lab for lab in METHOD_LABELS.values() if lab != first_label)
-            if compare.problem.p != results.problem.p or compare.problem.n != results.problem.n:
-                notes.append("compare= ignored: it is a fit of a different problem "
-                             f"({compare.problem.n} x {compare.problem.p}, not "
-                             f"{results.problem.n} x {results.problem.p})")
-            else:
-                self.fits[other] = compare
-        if len(self.fits) == 1 and not canonical:
-            try:
-                self.fits[METHOD_LABELS[other_method]] = _fit_quietly(results.problem,
-                                                                      other_method)
-            except Exception as exc:  # show the problem, keep the stepper usable
-                notes.append(f"{METHOD_LABELS[other_method]} could not fit this model "
-                             f"({type(exc).__name__}: {exc})")
         self.current = first_label
         self.max_points = max_points
 

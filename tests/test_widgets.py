@@ -118,7 +118,7 @@ def test_stepper_play_is_linked_to_slider(poisson2):
 # the two steps and the weighted least squares solver.
 # (importlib: the attribute glmteach.fit is the function gt.fit, not the module)
 FIT_MODULES = tuple(importlib.import_module(f"glmteach.{name}")
-                    for name in ("fit", "irls", "linalg", "problem"))
+                    for name in ("fit", "irls", "linalg", "problem", "traces"))
 FIT_FUNCTIONS = ("fit", "fit_problem", "iterate", "irls_step", "newton_step",
                  "initial_state", "solve_weighted_least_squares",
                  "weighted_normal_equations", "cholesky_solver")
