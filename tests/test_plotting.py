@@ -41,8 +41,10 @@ def _visible_texts(ax):
 # --------------------------------------------------------------------------------------
 # import hygiene
 # --------------------------------------------------------------------------------------
-def test_import_glmteach_does_not_import_matplotlib_or_ipywidgets():
-    code = ("import sys, glmteach; "
+@pytest.mark.parametrize("module", ["glmteach", "glmteach.traces"])
+def test_import_does_not_import_matplotlib_or_ipywidgets(module):
+    """glmteach and the computations behind the figures (traces) draw nothing."""
+    code = (f"import sys, {module}; "
             "print(sorted(m for m in ('matplotlib', 'ipywidgets') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": ""}, check=True)
@@ -502,6 +504,57 @@ def test_coefficient_path_with_invalid_region_draws_without_warnings():
         ax = gp.coefficient_path(res, surface=surf)
         ax.figure.canvas.draw()
     assert len(ax.collections) >= 1
+
+
+# --------------------------------------------------------------------------------------
+# traces: the numbers behind the family figures and the stepper's table
+# --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name,phi,trials,expected", [
+    ("Binomial", 3.0, 12, (1.0, 12.0)),  # proportions of 12 trials: phi = 1/12
+    ("Poisson", 3.0, 12, (1.0, 1.0)),
+    ("NegativeBinomial", 3.0, 1, (1.0, 1.0)),
+    ("Gamma", 0.5, 12, (0.5, 1.0)),
+    ("Gaussian", 2.0, 1, (2.0, 1.0)),
+])
+def test_density_dispersion(name, phi, trials, expected):
+    assert traces.density_dispersion(gp.make_family(name), phi, trials) == expected
+
+
+@pytest.mark.parametrize("name,mean,match", [
+    ("NegativeBinomial", 0.0, "positive mean"),   # theta(0) = -inf: the boundary
+    ("Gamma", -1.0, "positive mean"),             # theta(-1) = 1 is finite, mu is not valid
+    ("InverseGaussian", 0.0, "positive mean"),
+    ("Binomial", 1.0, "strictly between 0 and 1"),
+])
+def test_check_family_values_refuses_the_boundary_and_outside(name, mean, match):
+    with pytest.raises(ValueError, match=match):
+        traces.check_family_values(gp.make_family(name), mean, 1.0)
+
+
+def test_check_family_values_trials_and_gaussian_means():
+    traces.check_family_values(gt.Gaussian(), -40.0, 1.0)  # any real mean
+    with pytest.raises(ValueError, match="trials"):
+        traces.check_family_values(gt.Binomial(), 0.4, trials=2.5)
+
+
+def test_family_density_grid_and_moments():
+    d = traces.family_density("Gaussian", 5.0, 0.04, show_sample=False)
+    assert d.sample is None and not d.discrete
+    assert d.y_range == (d.y[0], d.y[-1]) and d.y[0] == pytest.approx(5.0 - 4.5 * 0.2)
+    g = traces.family_density("Gamma", 3.0, 0.5, n_sample=500)
+    assert g.y_range[0] == 0.0 and g.sd == pytest.approx(np.sqrt(0.5 * 9.0))
+    assert g.sample.shape == (500,)
+    b = traces.family_density("Binomial", 0.3, trials=5, show_sample=False)
+    np.testing.assert_allclose(b.y, np.arange(6) / 5)
+    assert b.f.sum() == pytest.approx(1.0) and b.phi == pytest.approx(0.2)
+
+
+def test_history_llf_is_the_log_likelihood_at_each_iteration(poisson2, big_poisson):
+    for k, state in enumerate(poisson2.history):
+        assert traces.history_llf(poisson2, k) == pytest.approx(
+            poisson2.problem.loglike(state.mu), rel=1e-14)
+    assert traces.history_llf(poisson2, poisson2.n_iter) == pytest.approx(poisson2.llf)
+    assert traces.history_llf(big_poisson, 1) is None  # no means kept
 
 
 # --------------------------------------------------------------------------------------
