@@ -748,7 +748,7 @@ def family_panel(family: str | F.Family, mean: float, phi: float = 1.0, *, trial
     ax.axvline(mu, color="C3", lw=1.5, label=rf"mean $b'(\theta)$ = {mu:.4g}")
     ax.axvspan(mu - sd, mu + sd, color="C3", alpha=0.12,
                label=rf"± sd, $\sqrt{{\phi\, b''(\theta)}}$ = {sd:.4g}")
-    trials_family = T.is_proportion_of_trials(fam)
+    trials_family = fam.trials_as_weights  # y is a proportion of n trials
     ax.set_xlabel(r"$y$ (proportion of successes)" if trials_family else r"$y$")
     extra = f", n = {d.trials}" if trials_family else (
         f", α = {fam.alpha:g}" if hasattr(fam, "alpha") else "")

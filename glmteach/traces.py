@@ -55,7 +55,6 @@ __all__ = [
     "history_llf",
     "history_params",
     "is_discrete",
-    "is_proportion_of_trials",
     "likelihood_surface",
     "nice_levels",
     "stepper_fits",
@@ -69,10 +68,8 @@ __all__ = [
 LR_95_LEVEL = 2.995732273553991
 
 # What the figures need to know about a family that the family classes do not declare:
-# whether y takes whole-number (or k/n) values, and whether the family is a proportion
-# out of n trials, with dispersion phi = 1/n.  (Candidates for family properties.)
+# whether y takes only whole-number (or k/n) values (a candidate for a family attribute).
 _DISCRETE = frozenset({"Binomial", "Poisson", "NegativeBinomial"})
-_PROPORTION_OF_TRIALS = frozenset({"Binomial"})
 _MEAN_RULE = {"Binomial": "a binomial mean is a probability strictly between 0 and 1"}
 
 
@@ -390,19 +387,15 @@ def is_discrete(family: Family) -> bool:
     return family.name in _DISCRETE
 
 
-def is_proportion_of_trials(family: Family) -> bool:
-    """True for the binomial: y = k/n, dispersion phi = 1/n."""
-    return family.name in _PROPORTION_OF_TRIALS
-
-
 def density_dispersion(family: Family, phi: float = 1.0, trials: int = 1,
                        ) -> tuple[float, float]:
     """(scale, weights) that make ``family.loglike_obs(y, mean, scale, weights)`` the
     density of one observation, so that phi_i = scale / weights is the dispersion of
-    equation 13.2: a proportion of n trials has (1, n), i.e. phi = 1/n; the other
+    equation 13.2: a proportion of n trials (``family.trials_as_weights``: the
+    binomial) has (1, n), i.e. phi = 1/n; the other
     families with a known dispersion (Poisson, negative binomial) have (1, 1); the
     rest (phi, 1)."""
-    if is_proportion_of_trials(family):
+    if family.trials_as_weights:
         return 1.0, float(trials)
     if family.scale_is_fixed:
         return 1.0, 1.0
@@ -425,7 +418,7 @@ def check_family_values(family: Family, mean: float, phi: float = 1.0,
     if not inside:
         rule = _MEAN_RULE.get(family.name, f"the {family.name} family needs a positive mean")
         raise ValueError(f"mean: {rule}, got {mean:g}")
-    if is_proportion_of_trials(family) and (int(trials) != trials or trials < 1):
+    if family.trials_as_weights and (int(trials) != trials or trials < 1):
         raise ValueError(f"trials: must be a whole number >= 1, got {trials!r}")
     if not family.scale_is_fixed and not (np.isfinite(phi) and phi > 0):
         raise ValueError(f"phi: the dispersion must be positive, got {phi:g}")
@@ -460,12 +453,12 @@ class FamilyDensity:
 
 
 def _allows_negative_y(family: Family) -> bool:
-    """True when y = -1 is in the family's support (the Gaussian: the real line)."""
-    return not bool(family.y_violations(np.array([-1.0]))[0])
+    """True when the support ``y_domain`` reaches below 0 (the Gaussian: the real line)."""
+    return bool(family.y_domain.lower < 0)
 
 
 def _support(family: Family, mean: float, sd: float, trials: int) -> np.ndarray:
-    if is_proportion_of_trials(family):
+    if family.trials_as_weights:
         return np.arange(trials + 1) / trials
     top = int(np.ceil(mean + 6.0 * sd)) + 2
     return np.arange(max(top, 10) + 1, dtype=float)
