@@ -6,15 +6,19 @@ with its columns.  For consecutive models i - 1 and i,
     Df_i = df_resid(i - 1) - df_resid(i),     Deviance_i = D(i - 1) - D(i),
 
 and, with phi the dispersion of the largest model (the one with the fewest residual
-degrees of freedom: 1 for the binomial, Poisson and negative binomial, otherwise its
-Pearson X^2 / df_resid, R's ``summary(fit)$dispersion``):
+degrees of freedom), its ``scale`` by the fit's scale rule (R's
+``summary(fit)$dispersion``): by default 1 for the binomial, Poisson and negative
+binomial and Pearson X^2 / df_resid otherwise; with ``scale="X2"`` X^2 / df_resid for
+every family (R's quasipoisson and quasibinomial); a number when the scale was fixed:
 
 - ``test="Chisq"`` (or ``"LRT"``): Pr(>Chi) = P(chi^2_{|Df|} > Deviance / phi), the
   (scaled) likelihood ratio test;
 - ``test="F"``: F = (Deviance / Df) / phi and Pr(>F) = P(F_{|Df|, df_phi} > F), df_phi the
-  residual degrees of freedom of the largest model, or infinity when phi is fixed at 1
-  (then F |Df| is chi^2_{|Df|}; R warns that the F test is inappropriate there, and so
-  does glmteach).
+  residual degrees of freedom of the largest model, or infinity when phi is not
+  estimated (then F |Df| is chi^2_{|Df|}; R warns that the F test is inappropriate
+  there, and so does glmteach).  Whether phi is estimated follows the fit's scale rule,
+  not its family: a Poisson fit with ``scale="X2"`` gets the F test of R's
+  ``anova(quasipoisson_fit, test = "F")``.
 
 The models must be fits of the same data - the same response, prior weights, offset and
 family - and consecutive models must be nested: the columns of the smaller design
@@ -120,21 +124,24 @@ def anova(*results, test: str = "Chisq"):
     df = np.r_[np.nan, resid_df[:-1] - resid_df[1:]]
     dev = np.r_[np.nan, resid_dev[:-1] - resid_dev[1:]]
     big = results[int(np.argmin(resid_df))]
-    phi = float(big.scale)
-    fixed = bool(big.family.scale_is_fixed)
+    scale = float(big.scale)
+    # the fit's scale rule decides, not the family: a Poisson fit with scale="X2" (R's
+    # quasipoisson) has an estimated dispersion, and its F test is the right one
+    fixed = not big.problem.scale_estimated
     table = {"Resid. Df": resid_df, "Resid. Dev": resid_dev, "Df": df, "Deviance": dev}
     valid = np.isfinite(df) & (df != 0)
     with np.errstate(divide="ignore", invalid="ignore"):
         if test in ("Chisq", "LRT"):
-            stat = np.where(valid, dev / phi * np.sign(df), np.nan)
+            stat = np.where(valid, dev / scale * np.sign(df), np.nan)
             table["Pr(>Chi)"] = np.where(valid, stats.chi2.sf(stat, np.abs(df)), np.nan)
         else:
             if fixed:
                 warnings.warn(f"anova: the F test with a {big.family.name} family (dispersion "
-                              f"fixed at 1) is inappropriate; its F is chi-squared / Df "
-                              f"(R gives the same warning) - use test='Chisq'", UserWarning,
+                              f"fixed at {scale:g}) is inappropriate; its F is chi-squared / "
+                              f"Df (R gives the same warning) - use test='Chisq', or fit with "
+                              f"scale='X2' to estimate the dispersion", UserWarning,
                               stacklevel=2)
-            fvalue = np.where(valid, dev / df / phi, np.nan)
+            fvalue = np.where(valid, dev / df / scale, np.nan)
             fvalue = np.where(fvalue < 0, np.nan, fvalue)
             if fixed:
                 pvalue = stats.chi2.sf(fvalue * np.abs(df), np.abs(df))

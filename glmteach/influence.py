@@ -46,7 +46,7 @@ class GLMInfluence:
         self.results = results
         problem = results.problem
         self._problem = problem
-        self._w = np.asarray(results._final.w, dtype=float)
+        self._W = np.asarray(results._final.w, dtype=float)
         self.k_vars = problem.p
         self.nobs = results.nobs
         self.scale = float(results.scale)
@@ -56,11 +56,11 @@ class GLMInfluence:
 
     @cached_property
     def _hat(self) -> np.ndarray:
-        problem, w = self._problem, self._w
-        info = problem.weighted_normal_equations(w)
+        problem, W = self._problem, self._W
+        info = problem.weighted_normal_equations(W)
         upper = linalg.cholesky(info, lower=False, check_finite=False)
         hat = np.empty(problem.n)
-        root_w = np.sqrt(np.maximum(w, 0.0))
+        root_w = np.sqrt(np.maximum(W, 0.0))
         for start in range(0, problem.n, BLOCK_ROWS):
             block = problem.X[start:start + BLOCK_ROWS] * root_w[start:start + BLOCK_ROWS, None]
             # solve R' A = block'  (A = R^{-T} W^{1/2} X_b'), then h = column sums of A^2
@@ -123,7 +123,7 @@ class GLMInfluence:
         bread = self.results.normalized_cov_params
         pearson = np.asarray(self.results.resid_pearson, dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
-            factor = np.sqrt(np.maximum(self._w, 0.0)) * pearson / (1.0 - self._hat)
+            factor = np.sqrt(np.maximum(self._W, 0.0)) * pearson / (1.0 - self._hat)
         factor = np.where(self._problem.weights > 0, factor, np.nan)
         return (problem.X @ bread) * factor[:, None]
 

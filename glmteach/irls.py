@@ -459,9 +459,10 @@ class _DistanceToOptimum:
         if self.floor is None:
             with np.errstate(all="ignore"):
                 size = np.abs(state.mu * self.problem.link.deriv(state.mu))
-                w = self.problem.weights
-                ok = np.isfinite(size) & (w > 0)
-                rms = np.sqrt(np.sum(w[ok] * size[ok] ** 2) / np.sum(w[ok])) if ok.any() else 0.0
+                prior = self.problem.weights
+                ok = np.isfinite(size) & (prior > 0)
+                rms = (np.sqrt(np.sum(prior[ok] * size[ok] ** 2) / np.sum(prior[ok]))
+                       if ok.any() else 0.0)
             self.floor = 1e-3 * float(rms) if np.isfinite(rms) else 0.0
         return self.floor
 

@@ -41,10 +41,12 @@ def crossprod(A: np.ndarray) -> np.ndarray:
     return np.triu(upper) + np.triu(upper, 1).T
 
 
-def weighted_normal_equations(X: np.ndarray, w: np.ndarray, rhs: np.ndarray | None = None):
-    """X' diag(w) X, and X' rhs when ``rhs`` is given, in one pass over the rows of X.
+def weighted_normal_equations(X: np.ndarray, weights: np.ndarray,
+                              rhs: np.ndarray | None = None):
+    """X' W X with W = diag(weights), and X' rhs when ``rhs`` is given, in one pass over
+    the rows of X (in a fit, ``weights`` are the working weights W_i of a step).
 
-    The sums run over rows, sum_i w_i x_i x_i' and sum_i rhs_i x_i, so a block of rows
+    The sums run over rows, sum_i W_i x_i x_i' and sum_i rhs_i x_i, so a block of rows
     gives its own part and the parts add up: the function works on the whole X or on any
     block of its rows.  X is read in blocks of about ``BLOCK_BYTES``.  For weights w >= 0
     (Fisher scoring, and Newton's observed information with a canonical link) each block
@@ -56,8 +58,8 @@ def weighted_normal_equations(X: np.ndarray, w: np.ndarray, rhs: np.ndarray | No
     """
     n, p = X.shape
     rows = max(64, BLOCK_BYTES // (8 * p))
-    signed = bool(np.any(w < 0))
-    row_factor = w if signed else np.sqrt(w)  # scaled block: W X_b or sqrt(W) X_b
+    signed = bool(np.any(weights < 0))
+    row_factor = weights if signed else np.sqrt(weights)  # scaled: W X_b or sqrt(W) X_b
     buffer = np.empty((min(rows, n), p))
     gram = np.zeros((p, p), order="F")
     xt_rhs = None if rhs is None else np.zeros(p)
@@ -88,7 +90,7 @@ def cholesky_solver(matrix: np.ndarray) -> Solver | None:
     return lambda v: linalg.cho_solve(factor, v, check_finite=False)
 
 
-def solve_weighted_least_squares(X: np.ndarray, w: np.ndarray,
+def solve_weighted_least_squares(X: np.ndarray, weights: np.ndarray,
                                  rhs: np.ndarray) -> tuple[np.ndarray, Solver]:
     """(beta, solver): beta solves (X' W X) beta = X' rhs for weights W >= 0, and
     solver(v) applies (X' W X)^{-1} to another vector v.
@@ -100,11 +102,11 @@ def solve_weighted_least_squares(X: np.ndarray, w: np.ndarray,
     weights leave without information.  (For a Fisher step rhs = W z, so the fallback
     regresses sqrt(W) z on sqrt(W) X.)
     """
-    xtwx, xt_rhs = weighted_normal_equations(X, w, rhs)
+    xtwx, xt_rhs = weighted_normal_equations(X, weights, rhs)
     solver = cholesky_solver(xtwx)
     if solver is not None:
         return solver(xt_rhs), solver
-    root_w = np.sqrt(w)
+    root_w = np.sqrt(weights)
     target = np.divide(rhs, root_w, out=np.zeros_like(rhs), where=root_w > 0)
     beta = linalg.lstsq(X * root_w[:, None], target, lapack_driver="gelsy",
                         check_finite=False)[0]

@@ -52,21 +52,21 @@ class AlphaAtZeroWarning(UserWarning):
     ``ALPHA_FLOOR``): the data show no overdispersion and look Poisson."""
 
 
-def _alpha_loglike(alpha: float, y, mu, w) -> float:
+def _alpha_loglike(alpha: float, y, mu, prior_weights) -> float:
     """l(alpha) at fixed mu, by the family's log-likelihood (written without the
     cancellation of ln Gamma(y + r) - ln Gamma(r) for tiny alpha)."""
     from glmteach.families import NegativeBinomial
 
-    return float(np.sum(NegativeBinomial(alpha=alpha).loglike_obs(y, mu, 1.0, w)))
+    return float(np.sum(NegativeBinomial(alpha=alpha).loglike_obs(y, mu, 1.0, prior_weights)))
 
 
-def _score_at_zero(y, mu, w) -> float:
+def _score_at_zero(y, mu, prior_weights) -> float:
     """lim dl/dalpha as alpha -> 0+: sum w [(y - mu)^2 - y] / 2.  When it is <= 0 the
     likelihood falls as alpha leaves 0: alpha-hat (given mu) is 0."""
-    return float(np.sum(w * ((y - mu) ** 2 - y)) / 2.0)
+    return float(np.sum(prior_weights * ((y - mu) ** 2 - y)) / 2.0)
 
 
-def _alpha_derivatives(alpha: float, y, mu, w) -> tuple[float, float]:
+def _alpha_derivatives(alpha: float, y, mu, prior_weights) -> tuple[float, float]:
     """dl/dalpha and d2l/dalpha2 at fixed mu (see the module docstring).  psi(y + r) -
     psi(r) loses digits for alpha below about 1e-4; the likelihood that accepts or halves
     each step does not."""
@@ -77,24 +77,25 @@ def _alpha_derivatives(alpha: float, y, mu, w) -> tuple[float, float]:
     dtri = special.polygamma(1, y + r) - special.polygamma(1, r)
     log1 = np.log1p(alpha * mu)
     one = 1.0 + alpha * mu
-    score = np.sum(w * ((log1 - dpsi) / alpha**2 + (y - mu) / (alpha * one)))
-    second = np.sum(w * (2.0 * dpsi / alpha**3 + dtri / alpha**4
+    score = np.sum(prior_weights * ((log1 - dpsi) / alpha**2 + (y - mu) / (alpha * one)))
+    second = np.sum(prior_weights * (2.0 * dpsi / alpha**3 + dtri / alpha**4
                          + mu / (alpha**2 * one) - 2.0 * log1 / alpha**3
                          - (y - mu) * (1.0 + 2.0 * alpha * mu) / (alpha * one) ** 2))
     return float(score), float(second)
 
 
-def _maximise_alpha(alpha: float, y, mu, w, tol: float = 1e-12, maxiter: int = 200) -> float:
+def _maximise_alpha(alpha: float, y, mu, prior_weights, tol: float = 1e-12,
+                    maxiter: int = 200) -> float:
     """alpha-hat given mu: safeguarded Newton-Raphson on t = ln alpha, kept in
     [ALPHA_FLOOR, ALPHA_CEILING]."""
-    if _score_at_zero(y, mu, w) <= 0:
+    if _score_at_zero(y, mu, prior_weights) <= 0:
         return ALPHA_FLOOR
     lo, hi = np.log(ALPHA_FLOOR), np.log(ALPHA_CEILING)
     t = float(np.clip(np.log(alpha), lo, hi))
-    ll = _alpha_loglike(np.exp(t), y, mu, w)
+    ll = _alpha_loglike(np.exp(t), y, mu, prior_weights)
     for _ in range(maxiter):
         a = np.exp(t)
-        score, second = _alpha_derivatives(a, y, mu, w)
+        score, second = _alpha_derivatives(a, y, mu, prior_weights)
         grad = a * score                       # dl/dt
         curv = a * a * second + a * score      # d2l/dt2
         step = -grad / curv if curv < 0 else float(np.sign(grad))
@@ -104,7 +105,7 @@ def _maximise_alpha(alpha: float, y, mu, w, tol: float = 1e-12, maxiter: int = 2
         elif t + step > hi:
             step = hi - t
         for _ in range(60):  # halve until the likelihood does not fall
-            new_ll = _alpha_loglike(np.exp(t + step), y, mu, w)
+            new_ll = _alpha_loglike(np.exp(t + step), y, mu, prior_weights)
             if new_ll >= ll - 1e-12 * abs(ll):
                 break
             step /= 2.0
@@ -120,7 +121,7 @@ def _joint_alpha_se(results, alpha: float) -> float:
     """sqrt of the alpha entry of the inverse observed information of (beta, alpha),
     by central differences of the analytic joint score."""
     problem = results.problem
-    X, y, w, off = problem.X, problem.y, problem.weights, problem.offset
+    X, y, prior_weights, off = problem.X, problem.y, problem.weights, problem.offset
     link = problem.family.link
     beta = np.asarray(results.params, dtype=float)
 
@@ -129,8 +130,8 @@ def _joint_alpha_se(results, alpha: float) -> float:
         eta = X @ b + off
         mu = link.inverse(eta)
         var = mu + a * mu**2
-        s_beta = X.T @ (w * (y - mu) / var * link.inverse_deriv(eta))
-        s_alpha, _ = _alpha_derivatives(a, y, mu, w)
+        s_beta = X.T @ (prior_weights * (y - mu) / var * link.inverse_deriv(eta))
+        s_alpha, _ = _alpha_derivatives(a, y, mu, prior_weights)
         return np.r_[s_beta, s_alpha]
 
     theta = np.r_[beta, alpha]
@@ -181,10 +182,11 @@ def _fit_nb(fitter, link, alpha_start, tol: float, maxiter: int):
     link = L.Log() if link is None else link
     poisson = fitter(Poisson(link=link), None)
     problem = poisson.problem
-    y, w = problem.y, problem.weights
+    y, prior_weights = problem.y, problem.weights
     mu = np.asarray(poisson.fittedvalues, dtype=float)
     if alpha_start is None:
-        alpha = float(np.sum(w * ((y - mu) ** 2 - mu)) / np.sum(w * mu**2))
+        alpha = float(np.sum(prior_weights * ((y - mu) ** 2 - mu))
+                      / np.sum(prior_weights * mu**2))
         alpha = float(np.clip(alpha, 1e-2, 1e3)) if np.isfinite(alpha) else 1.0
     else:
         alpha = float(alpha_start)
@@ -192,7 +194,7 @@ def _fit_nb(fitter, link, alpha_start, tol: float, maxiter: int):
     res = None
     converged = False
     for _ in range(maxiter):
-        new_alpha = _maximise_alpha(alpha, y, mu, w)
+        new_alpha = _maximise_alpha(alpha, y, mu, prior_weights)
         res = fitter(NegativeBinomial(link=link, alpha=new_alpha), beta)
         new_beta = np.asarray(res.params, dtype=float)
         mu = np.asarray(res.fittedvalues, dtype=float)

@@ -468,10 +468,10 @@ class GLMProblem:
                    "non-zero has no estimate" if zero_w else "")
             )
 
-    def weighted_normal_equations(self, w: np.ndarray, rhs: np.ndarray | None = None):
-        """X' diag(w) X, and X' rhs when ``rhs`` is given, in one blocked pass over this
-        problem's X: ``glmteach.linalg.weighted_normal_equations(self.X, w, rhs)``."""
-        return LA.weighted_normal_equations(self.X, w, rhs)
+    def weighted_normal_equations(self, weights: np.ndarray, rhs: np.ndarray | None = None):
+        """X' diag(weights) X, and X' rhs when ``rhs`` is given, in one blocked pass over
+        this problem's X: ``glmteach.linalg.weighted_normal_equations(self.X, weights, rhs)``."""
+        return LA.weighted_normal_equations(self.X, weights, rhs)
 
     # -- quantities of a mean vector ------------------------------------------------
     @property

@@ -101,6 +101,41 @@ def test_anova_f_test_with_fixed_dispersion_warns_like_r():
     assert table.loc[2, "Pr(>F)"] == pytest.approx(stats.chi2.sf(dev, 1), rel=1e-10)
 
 
+def test_anova_f_test_of_quasi_poisson_fits_uses_the_fits_scale_rule():
+    """Poisson fits with scale="X2" (R's quasipoisson) estimate the dispersion, so
+    anova(test="F") is R's anova(quasipoisson fits, test="F"): F = (dD / dDf) / phi-hat
+    with phi-hat = X^2 / df_resid of the larger model and Pr(>F) on (dDf, df_resid) -
+    by hand from statsmodels' fits, and no 'fixed dispersion' warning."""
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(13)
+    n = 150
+    x, z = rng.normal(size=n), rng.uniform(-1, 1, n)
+    mu = np.exp(0.5 + 0.4 * x)
+    y = rng.negative_binomial(2.0, 2.0 / (2.0 + mu)).astype(float)  # over-dispersed
+    X_small = np.column_stack([np.ones(n), x])
+    X_big = np.column_stack([X_small, z, z**2])
+    ours = [gt.fit(X, y, family=gt.Poisson(), scale="X2", tol=1e-12)
+            for X in (X_small, X_big)]
+    theirs = [sm.GLM(y, X, family=sm.families.Poisson()).fit(scale="X2", tol=1e-12)
+              for X in (X_small, X_big)]
+    phi = theirs[1].pearson_chi2 / theirs[1].df_resid
+    assert phi > 1.5  # clearly over-dispersed: the F and chi-squared tails differ
+    d_dev = theirs[0].deviance - theirs[1].deviance
+    d_df = theirs[0].df_resid - theirs[1].df_resid
+    f_value = d_dev / d_df / phi
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a 'dispersion fixed' warning would fail here
+        table = gt.anova(*ours, test="F")
+    assert table.loc[2, "Df"] == d_df == 2
+    assert table.loc[2, "F"] == pytest.approx(f_value, rel=1e-9)
+    assert table.loc[2, "Pr(>F)"] == pytest.approx(
+        stats.f.sf(f_value, d_df, theirs[1].df_resid), rel=1e-9)
+    chisq = gt.anova(*ours)  # R's test="Chisq" for quasi fits also scales by phi-hat
+    assert chisq.loc[2, "Pr(>Chi)"] == pytest.approx(stats.chi2.sf(d_dev / phi, d_df),
+                                                     rel=1e-9)
+
+
 def test_anova_recognises_nesting_in_another_parametrisation():
     """y ~ C(g) with treatment coding and the same space written as three indicators
     without an intercept: nested both ways (Df 0), accepted."""
