@@ -471,7 +471,71 @@ def test_maxiter_reached_warns_and_reports_not_converged():
     assert res.converged is False
     assert res.n_iter == 2 and len(res.history) == 3
     assert "NOT converged" in res.summary()
-    assert issubclass(gt.ConvergenceWarning, UserWarning)
+
+
+def test_convergence_warning_points_at_the_callers_line_and_obeys_userwarning_filters():
+    """The warning names the line of the user's gt.fit call (not glmteach's internals),
+    and a filter on UserWarning catches it (it is glmteach's subclass of UserWarning)."""
+    fam = gt.Gamma(L.Identity())
+    X, y, _ = simulate(fam, [2.0, 1.0, 0.5], scale=0.5)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gt.fit(X, y, family=fam, maxiter=2)
+    [record] = [c for c in caught if c.category is gt.ConvergenceWarning]
+    assert record.filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        with pytest.raises(gt.ConvergenceWarning, match="did not converge in maxiter=2"):
+            gt.fit(X, y, family=fam, maxiter=2)
+
+
+# -- the zero step: no fraction of the step lowers the deviance ------------------------
+
+def _poisson_optimum():
+    rng = np.random.default_rng(5)
+    X = np.column_stack([np.ones(80), rng.normal(size=80)])
+    y = rng.poisson(np.exp(0.4 + 0.3 * X[:, 1])).astype(float)
+    problem = gt.GLMProblem(X, y, gt.Poisson())
+    return problem, gt.fit(X, y, family=gt.Poisson(), tol=1e-12)
+
+
+@pytest.mark.parametrize("step", [gt.irls_step, gt.newton_step], ids=lambda f: f.__name__)
+def test_zero_step_when_no_fraction_of_the_step_lowers_the_deviance(step):
+    """At the optimum, with a recorded deviance 1 below the true one, every fraction of
+    the step 'raises' the deviance: the step halves until it moves eta by < 1e-10 and
+    then records a zero step - same coefficients, step_size 0, the next iteration."""
+    problem, res = _poisson_optimum()
+    state = dataclasses.replace(res.history[-1], deviance=res.deviance - 1.0)
+    new = step(state, problem)
+    assert new.step_size == 0.0
+    assert new.iteration == state.iteration + 1
+    np.testing.assert_array_equal(new.params, state.params)
+    np.testing.assert_array_equal(new.mu, state.mu)
+    assert new.deviance == state.deviance
+    assert new.information in ("fisher", "newton") and new.solve is not None
+
+
+def test_fit_stops_at_a_zero_step_and_warns(monkeypatch):
+    """The loop calls the public steps (irls.STEPS): a step that can only record zero
+    steps after the first (its recorded deviance lowered by 1) makes ``iterate`` stop
+    there, not converged, and ``fit`` warn that no fraction lowers the deviance."""
+    from glmteach import irls
+
+    public = irls.STEPS["irls"]
+
+    def stalling(state, problem):
+        if state.iteration >= 1:
+            state = dataclasses.replace(state, deviance=state.deviance - 1.0)
+        return public(state, problem)
+
+    problem, _ = _poisson_optimum()
+    monkeypatch.setitem(irls.STEPS, "irls", stalling)
+    with pytest.warns(gt.ConvergenceWarning, match="no fraction of the next step lowers"):
+        res = gt.fit(problem.X, problem.y, family=gt.Poisson())
+    assert res.converged is False
+    assert res.history[-1].step_size == 0.0 and res.n_iter == 2
+    history, converged = irls.iterate(problem)
+    assert not converged and history[-1].step_size == 0.0
 
 
 def test_converged_fit_does_not_warn():

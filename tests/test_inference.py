@@ -394,6 +394,16 @@ def test_cluster_needs_groups_given_to_the_fit():
         res.cov_params("cluster")
 
 
+@pytest.mark.parametrize("cov_type", ["HC3", "hc1", "robust", "NoneType", 1])
+def test_cov_params_refuses_an_unknown_cov_type(cov_type):
+    """cov_params(cov_type) checks its argument: without the check an unknown name
+    would silently fall through to a sandwich (HC0-like) matrix."""
+    res = gt_fit(Y["poisson"], gt.Poisson())
+    with pytest.raises(ValueError, match=r"^cov_type: must be 'nonrobust', 'HC0', 'HC1' or "
+                                         r"'cluster', got "):
+        res.cov_params(cov_type)
+
+
 # -- speed: no extra pass over X without frequency weights ------------------------------------
 
 def test_no_freq_weights_shares_the_prior_weights():
