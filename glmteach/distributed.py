@@ -121,6 +121,15 @@ def _add(*parts: dict) -> dict:
     return out
 
 
+def _aligned(*arrays):
+    """The chunks as arrays aligned in memory (copied only when they are not).  A chunk
+    that arrived over the network can sit at an odd address inside its message, and
+    numpy sums unaligned data with another loop - same values, other rounding - so
+    without this the fit's last digits would depend on which worker read which chunk."""
+    return [None if a is None else np.require(a, dtype=float, requirements="A")
+            for a in arrays]
+
+
 def _defaults(y, weights, offset):
     n = y.shape[0]
     return (np.ones(n) if weights is None else weights,
@@ -130,6 +139,7 @@ def _defaults(y, weights, offset):
 def _check_chunk(X, y, weights, offset, exposure, family: Family) -> dict:
     """Validation of one chunk: counts of rows breaking each rule, the sums the start
     needs, and X' W X at the prior weights (for the rank check and column scales)."""
+    X, y, weights, offset, exposure = _aligned(X, y, weights, offset, exposure)
     weights, offset = _defaults(y, weights, offset)
     bad_x = ~np.isfinite(X).all(axis=1)
     out = {
@@ -167,6 +177,7 @@ def _start_mu(family: Family, y, weights, mean_y: float):
 def _iteration_chunk(X, y, weights, offset, family: Family, beta, mean_y) -> dict:
     """The work of one chunk in one iteration: at beta (or, when beta is None, at the
     data start) the deviance, Pearson X^2 and X' W X, X' W z of the chunk."""
+    X, y, weights, offset = _aligned(X, y, weights, offset)
     weights, offset = _defaults(y, weights, offset)
     link = family.link
     with np.errstate(all="ignore"):
@@ -197,6 +208,7 @@ def _final_chunk(X, y, weights, offset, family: Family, beta, llf_scale: float,
                  cov_type: str) -> dict:
     """After the fit: the log-likelihood of the chunk at the reporting scale, and for a
     sandwich covariance the meat sum_i s_i^2 x_i x_i' (s_i the score of row i)."""
+    X, y, weights, offset = _aligned(X, y, weights, offset)
     weights, offset = _defaults(y, weights, offset)
     eta = X @ beta + offset
     mu = family.link.inverse(eta)
@@ -216,13 +228,20 @@ def _final_chunk(X, y, weights, offset, family: Family, beta, llf_scale: float,
 
 
 def _null_chunk(y, weights, family: Family, mean_y: float) -> dict:
+    y, weights = _aligned(y, weights)
     weights, _ = _defaults(y, weights, None)
     return {"deviance": family.deviance(y, np.full(y.shape[0], mean_y), weights)}
+
+
+def _ones_column(y_chunk):
+    """The intercept column for the rows of a chunk of y (made where y is)."""
+    return np.ones((y_chunk.shape[0], 1))
 
 
 def _vector_chunk(X, y, weights, offset, *, kind: str, family: Family, beta, scale):
     """One chunk of a lazy n-vector of the result, computed by ``GLMResults``' own
     formulas on the chunk (see ``_ChunkView``)."""
+    X, y, weights, offset = _aligned(X, y, weights, offset)
     weights, offset = _defaults(y, weights, offset)
     eta = X @ beta + offset
     if kind == "linear_predictor":
@@ -716,7 +735,8 @@ class DaskGLMResults(GLMResults):
         if p.offset is None:
             return float(p.reduce(_null_chunk, ("y", "prior_weights"), p.family,
                                   p.mean_y)["deviance"])
-        ones = da.ones((p.n, 1), chunks=(p.row_chunks, 1))
+        ones = p.y.map_blocks(_ones_column, new_axis=1, chunks=(p.row_chunks, (1,)),
+                              dtype=float)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return fit(ones, p.y, p.family, weights=p.prior_weights, offset=p.offset,
