@@ -4,10 +4,15 @@
     res = gt.fit(X, y, family=gt.Poisson(), exposure=holders)
     res.summary()
 
-The package is layered (see docs/architecture.md): ``families`` and ``links`` (pure math),
-``problem`` (validated data), ``irls`` (one step as a pure function and the fit loop),
-``results`` (inference and residuals), ``formula`` (``gt.glm``), ``datasets``, and, imported
-only on demand, ``plotting`` (matplotlib) and ``widgets`` (ipywidgets).
+The package is layered, each layer importing only from the ones before it (see
+docs/architecture.md; tests/test_architecture.py enforces the order): ``links``,
+``linalg`` (X'WX and its solution, pure array code) and ``datasets``; ``families`` (the
+exponential family as code); ``problem`` (validated data); ``irls`` (one step as a pure
+function, and ``iterate``, the loop of steps); ``results`` (inference and residuals of a
+history); ``fit`` (``gt.fit``: problem, loop, results and warnings; ``distributed`` for
+dask arrays); ``formula`` (``gt.glm``), ``negbin``, ``anova`` and ``compare``; and,
+imported only on demand, ``traces``, ``plotting`` (matplotlib), ``exercises`` and
+``widgets`` (ipywidgets).
 """
 
 from glmteach import datasets, families, links
