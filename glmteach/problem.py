@@ -191,6 +191,19 @@ def log_exposure(value, link: L.Link, n: int, rows_of: str = "X"):
     return exposure, np.log(exposure)
 
 
+def _design_matrix(X) -> np.ndarray:
+    """X as a finite (n, p) float array with n, p >= 1 (a vector is one column)."""
+    X = _to_float_array(X, "X")
+    if X.ndim == 1:
+        X = X[:, None]
+    if X.ndim != 2:
+        raise ValueError(f"X: must be a 2-D array (rows x columns), got {X.ndim} dimensions")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"X: must have at least one row and one column, got shape {X.shape}")
+    _check_finite(X, "X")
+    return X
+
+
 SCALE_RULES = ("X2", "dev")
 
 
@@ -278,43 +291,16 @@ class GLMProblem:
                             (exposure, "exposure"), (freq_weights, "freq_weights")):
             _check_index(value, name, X.index if _is_pandas(X) else None)
 
-        X = _to_float_array(X, "X")
-        if X.ndim == 1:
-            X = X[:, None]
-        if X.ndim != 2:
-            raise ValueError(f"X: must be a 2-D array (rows x columns), got {X.ndim} dimensions")
+        X = _design_matrix(X)
         n, p = X.shape
-        if n == 0 or p == 0:
-            raise ValueError(f"X: must have at least one row and one column, got shape {X.shape}")
-        _check_finite(X, "X")
         if self.param_names is None:
             self.param_names = [f"x{j}" for j in range(p)]
-
-        y = _to_float_array(y, "y")
         prior = None if weights is None else row_vector(weights, "weights", n)
         if prior is not None and (prior < 0).any():
             raise ValueError(f"weights: must be non-negative; {_rows(prior < 0, 'is/are')} "
                              f"negative"
                              f"{_first_rows(prior < 0)}")
-        if y.ndim == 2 and y.shape[1] == 2 and family.trials_as_weights:
-            y, prior = self._from_successes_failures(y, prior, n)
-        else:
-            if y.ndim == 2 and 1 in y.shape:
-                y = y.reshape(-1)
-            if y.ndim != 1:
-                raise ValueError(
-                    f"y: must be one-dimensional (a two-column successes/failures array is "
-                    f"accepted only by the Binomial family), got shape {y.shape}"
-                )
-            if y.shape[0] != n:
-                raise ValueError(f"y: has {y.shape[0]} values but X has {n} rows")
-            _check_finite(y, "y")
-        bad_y = family.y_violations(y)
-        if bad_y.any():
-            raise ValueError(
-                f"y: the {family.name} family needs {family.y_rule}; "
-                f"{_rows(bad_y, 'breaks/break')} this rule{_first_rows(bad_y)}"
-            )
+        y, prior = self._response(y, prior, n)
         freq = None
         if freq_weights is not None:
             freq = _check_freq_weights(row_vector(freq_weights, "freq_weights", n))
@@ -355,16 +341,46 @@ class GLMProblem:
         if self.exposure is not None:
             self.exposure = _owned(self.exposure, exposure)
         self.n, self.p = n, p
-        # rows of weight 0 carry no information and are counted nowhere (nobs, df_resid,
-        # scale, llf, aic, bic, HC1), so a fit with them equals the fit without them;
-        # with frequency weights a row counts f_i times
-        if self.freq_weights is None:
-            self.nobs = int(np.count_nonzero(self.weights > 0))
-        else:
-            self.nobs = int(np.sum(self.freq_weights[self.weights > 0]))
+        self.nobs = self._count_observations()
         self._check_rank()
 
+    def _count_observations(self) -> int:
+        """Rows of weight 0 carry no information and are counted nowhere (nobs, df_resid,
+        scale, llf, aic, bic, HC1), so a fit with them equals the fit without them; with
+        frequency weights a row counts f_i times."""
+        used = self.weights > 0
+        if self.freq_weights is None:
+            return int(np.count_nonzero(used))
+        return int(np.sum(self.freq_weights[used]))
+
     # -- construction helpers -------------------------------------------------------
+    def _response(self, y, prior, n: int):
+        """(y, prior weights): y as n finite responses inside the family's support; for a
+        family with trials as weights (the binomial) an (n, 2) array of successes and
+        failures becomes proportions, and the trials multiply the prior weights."""
+        family = self.family
+        y = _to_float_array(y, "y")
+        if y.ndim == 2 and y.shape[1] == 2 and family.trials_as_weights:
+            y, prior = self._from_successes_failures(y, prior, n)
+        else:
+            if y.ndim == 2 and 1 in y.shape:
+                y = y.reshape(-1)
+            if y.ndim != 1:
+                raise ValueError(
+                    f"y: must be one-dimensional (a two-column successes/failures array is "
+                    f"accepted only by the Binomial family), got shape {y.shape}"
+                )
+            if y.shape[0] != n:
+                raise ValueError(f"y: has {y.shape[0]} values but X has {n} rows")
+            _check_finite(y, "y")
+        bad_y = family.y_violations(y)
+        if bad_y.any():
+            raise ValueError(
+                f"y: the {family.name} family needs {family.y_rule}; "
+                f"{_rows(bad_y, 'breaks/break')} this rule{_first_rows(bad_y)}"
+            )
+        return y, prior
+
     @staticmethod
     def _from_successes_failures(counts: np.ndarray, prior, n: int):
         if counts.shape[0] != n:
