@@ -21,9 +21,11 @@ whose weights are
 and can be negative far from the optimum (then that step falls back to Fisher scoring).
 
 ``irls_step`` and ``newton_step`` take an ``IterationState`` and return the next one;
-``fit`` is nothing but ``initial_state`` followed by steps until the convergence rule
-holds.  A step is halved while it gives means outside the family's mean space, a
-non-finite deviance, or a deviance that rises.
+``iterate`` (the loop that ``gt.fit`` runs, see ``glmteach.fit``) is nothing but
+``initial_state`` followed by ``state = STEPS[method](state, problem)`` until the
+convergence rule holds.  A step is halved while it gives means outside the family's mean
+space, a non-finite deviance, or a deviance that rises.  This module imports only the
+layers below it (families, links, linalg, problem): it knows nothing of results.
 
 Convergence rules (``fit(..., convergence=...)``):
 
