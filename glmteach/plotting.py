@@ -791,21 +791,18 @@ def links_panel(eta: float | None = None, links: Sequence[str | L.Link] | None =
         lo, hi = min(lo, float(eta) - 1.0), max(hi, float(eta) + 1.0)
     eta_range = (lo, hi)
     grid = np.linspace(eta_range[0], eta_range[1], 401)
-    with np.errstate(all="ignore"):
-        for i, link in enumerate(objs):
-            color = f"C{i}"
-            mu = np.asarray(link.inverse(grid), dtype=float)
-            mu = np.where((mu >= 0) & (mu <= 1), mu, np.nan)
-            ax.plot(grid, mu, color=color, lw=2, label=f"{_link_label(link)}")
-            if eta is not None:
-                m0 = float(link.inverse(np.asarray(eta, dtype=float)))
-                slope = float(link.inverse_deriv(np.asarray(eta, dtype=float)))
-                if 0 <= m0 <= 1 and np.isfinite(slope):
-                    ax.plot([eta], [m0], "o", color=color, ms=7,
-                            label=rf"  $\mu$ = {m0:.3f}, $d\mu/d\eta$ = {slope:.3f}")
-                    h = tangent_halfwidth
-                    ax.plot([eta - h, eta + h], [m0 - h * slope, m0 + h * slope], "-",
-                            color=color, lw=1, alpha=0.7)
+    for i, link in enumerate(objs):
+        color = f"C{i}"
+        ax.plot(grid, T.probability_curve(link, grid), color=color, lw=2,
+                label=f"{_link_label(link)}")
+        if eta is not None:
+            m0, slope = T.link_at(link, eta)
+            if 0 <= m0 <= 1 and np.isfinite(slope):
+                ax.plot([eta], [m0], "o", color=color, ms=7,
+                        label=rf"  $\mu$ = {m0:.3f}, $d\mu/d\eta$ = {slope:.3f}")
+                h = tangent_halfwidth
+                ax.plot([eta - h, eta + h], [m0 - h * slope, m0 + h * slope], "-",
+                        color=color, lw=1, alpha=0.7)
     if eta is not None:
         ax.axvline(eta, color="0.4", lw=0.8, ls=":")
     ax.axhline(0.5, color="0.85", lw=0.8)

@@ -14,13 +14,15 @@ dataclasses that a test can check number by number:
 - ``working_regression_data`` / ``working_regression_limits``: one IRLS step as the
   weighted least squares line of the working response z on x'beta_k (a
   ``WorkingRegression``), and axis limits that hold every stored iteration.
+- ``link_at`` / ``probability_curve``: an inverse link's value and slope at one eta,
+  and its curve where it gives a probability.
 - ``family_density`` / ``tweedie_density``: a family's density or mass function on a
   grid, its mean and standard deviation and a fixed-seed simulated sample (a
   ``FamilyDensity`` / ``TweedieDensity``), with ``check_family_values`` and
   ``density_dispersion`` (phi as it enters the density: 1/n for a proportion of n
   trials).
 
-Imports: numpy and glmteach's ``families``, ``problem`` and ``fit`` (``stepper_fits``
+Imports: numpy and glmteach's ``families``, ``links``, ``problem`` and ``fit`` (``stepper_fits``
 fits a ``GLMProblem`` or the other method; nothing else here fits).  No matplotlib, no
 ipywidgets: ``import glmteach.traces`` is as light as ``import glmteach``.
 """
@@ -36,6 +38,7 @@ import numpy as np
 
 from glmteach.families import Family, Tweedie, make_family, tweedie_poisson_gamma
 from glmteach.fit import fit_problem
+from glmteach.links import Link
 from glmteach.problem import GLMProblem
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -56,7 +59,9 @@ __all__ = [
     "history_params",
     "is_discrete",
     "likelihood_surface",
+    "link_at",
     "nice_levels",
+    "probability_curve",
     "stepper_fits",
     "tweedie_density",
     "working_regression_data",
@@ -376,6 +381,25 @@ def working_regression_limits(results: GLMResults) -> tuple[tuple[float, float],
     padx = 0.05 * (xhi - xlo) if xhi > xlo else 1.0
     padz = 0.05 * (zhi - zlo) if zhi > zlo else 1.0
     return (xlo - padx, xhi + padx), (zlo - padz, zhi + padz)
+
+
+# --------------------------------------------------------------------------------------
+# Inverse links for a binary response
+# --------------------------------------------------------------------------------------
+def link_at(link: Link, eta: float) -> tuple[float, float]:
+    """(mu, d mu / d eta) = (g^{-1}(eta), the slope of the inverse link) at one eta: the
+    point and the tangent that the links figure marks."""
+    e = np.asarray(eta, dtype=float)
+    with np.errstate(all="ignore"):
+        return float(link.inverse(e)), float(link.inverse_deriv(e))
+
+
+def probability_curve(link: Link, grid: np.ndarray) -> np.ndarray:
+    """mu = g^{-1}(eta) on ``grid``, NaN where it is not a probability in [0, 1] (the
+    log and identity links leave it)."""
+    with np.errstate(all="ignore"):
+        mu = np.asarray(link.inverse(np.asarray(grid, dtype=float)), dtype=float)
+    return np.where((mu >= 0) & (mu <= 1), mu, np.nan)
 
 
 # --------------------------------------------------------------------------------------

@@ -805,14 +805,11 @@ class LinkExplorer(FigureWidget):
         P.links_panel(eta, self.links(), ax=ax, eta_range=(self.eta.min, self.eta.max))
         rows = []
         notes = []
-        with np.errstate(all="ignore"):
-            for name in self.links():
-                link = L.make_link(name)
-                mu = float(link.inverse(np.asarray(eta)))
-                slope = float(link.inverse_deriv(np.asarray(eta)))
-                rows.append((name, f"μ = {_fmt(mu, 4)}   dμ/dη = {_fmt(slope, 4)}"))
-                if not 0 <= mu <= 1:
-                    notes.append(f"{name}: μ = {mu:.3g} at η = {eta:g} is not a probability")
+        for name in self.links():
+            mu, slope = T.link_at(L.make_link(name), eta)
+            rows.append((name, f"μ = {_fmt(mu, 4)}   dμ/dη = {_fmt(slope, 4)}"))
+            if not 0 <= mu <= 1:
+                notes.append(f"{name}: μ = {mu:.3g} at η = {eta:g} is not a probability")
         self.readout.value = _html_table(rows, title=f"at η = {eta:g}")
         return "\n".join(filter(None, [*notes, self.request_note]))
 
