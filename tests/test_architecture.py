@@ -138,7 +138,9 @@ def test_fitting_core_needs_no_fit_results_or_plotting(graph):
 
 
 def test_import_glmteach_is_light_and_fast():
-    """In a fresh interpreter: under 1 s, and none of the heavy or optional stacks."""
+    """In a fresh interpreter: under 1 s, and none of the heavy or optional stacks.  The
+    time is the best of up to three fresh interpreters (the machine may be busy with
+    other work; a genuinely slow import is slow every time)."""
     code = (
         "import json, sys, time\n"
         "t = time.perf_counter()\n"
@@ -148,8 +150,13 @@ def test_import_glmteach_is_light_and_fast():
         " 'formulaic') if m in sys.modules]\n"
         "print(json.dumps({'seconds': elapsed, 'heavy': heavy}))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=PACKAGE.parent)
-    report = json.loads(out.stdout.strip().splitlines()[-1])
-    assert report["heavy"] == [], f"import glmteach pulled in {report['heavy']}"
-    assert report["seconds"] < 1.0, f"import glmteach took {report['seconds']:.2f} s"
+    times = []
+    for _ in range(3):
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             check=True, cwd=PACKAGE.parent)
+        report = json.loads(out.stdout.strip().splitlines()[-1])
+        assert report["heavy"] == [], f"import glmteach pulled in {report['heavy']}"
+        times.append(report["seconds"])
+        if report["seconds"] < 1.0:
+            break
+    assert min(times) < 1.0, f"import glmteach took {min(times):.2f} s (best of {times})"
