@@ -21,7 +21,7 @@ from scipy import linalg
 from scipy.linalg import blas
 
 __all__ = ["BLOCK_BYTES", "crossprod", "weighted_normal_equations", "cholesky_solver",
-           "solve_weighted_least_squares"]
+           "solve_weighted_least_squares", "aliased_columns"]
 
 # X' W X is accumulated over blocks of rows of about this many bytes of X: small enough
 # that a block scaled by sqrt(W) stays in the CPU cache while BLAS adds it in, large
@@ -111,3 +111,35 @@ def solve_weighted_least_squares(X: np.ndarray, weights: np.ndarray,
     beta = linalg.lstsq(X * root_w[:, None], target, lapack_driver="gelsy",
                         check_finite=False)[0]
     return beta, lambda v: linalg.lstsq(xtwx, v, lapack_driver="gelsy", check_finite=False)[0]
+
+
+def aliased_columns(gram: np.ndarray, tolerance: float) -> tuple[list[int], list[int]]:
+    """(aliased, kept) column indices of the matrix X'WX = ``gram``.
+
+    On ``gram`` scaled to unit diagonal, 1 - R_j^2 of column j regressed on the earlier
+    kept columns is the pivot a Cholesky factorisation takes for it, 1 - |L^{-1} g_j|^2,
+    with L the factor of the kept columns and g_j their scaled products with column j;
+    column j is aliased when that pivot is below ``tolerance`` (or its norm is 0).  The
+    factor grows by one row per kept column, one triangular solve each.  Only the p x p
+    matrix is needed, so it serves a fit in memory and one over chunks of rows alike.
+    """
+    p = gram.shape[0]
+    norms = np.sqrt(np.diag(gram))
+    factor = np.zeros((p, p))
+    aliased: list[int] = []
+    keep: list[int] = []
+    for j in range(p):
+        if norms[j] == 0:
+            aliased.append(j)
+            continue
+        k = len(keep)
+        g = gram[keep, j] / (norms[keep] * norms[j])
+        r = linalg.solve_triangular(factor[:k, :k], g, lower=True, check_finite=False)
+        pivot = 1.0 - r @ r
+        if pivot < tolerance:
+            aliased.append(j)
+            continue
+        factor[k, :k] = r
+        factor[k, k] = np.sqrt(pivot)
+        keep.append(j)
+    return aliased, keep

@@ -15,7 +15,6 @@ import copy
 import numbers
 
 import numpy as np
-from scipy import linalg
 
 from glmteach import families as F
 from glmteach import linalg as LA
@@ -443,35 +442,16 @@ class GLMProblem:
         The check is on the weighted design sqrt(w) X: rows with weight 0 carry no
         information, so a column that only they tell apart from the others has no
         estimate (it would come out as 0 with standard error 0).  On X' W X scaled to
-        unit diagonal, 1 - R_j^2 of column j on the earlier kept columns is the pivot a
-        Cholesky factorisation takes for it: 1 - |L^{-1} g_j|^2, with L the factor of the
-        kept columns and g_j their scaled products with column j.  So the factor grows
-        by one row per kept column, one triangular solve each.
+        unit diagonal, 1 - R_j^2 of column j on the earlier kept columns decides
+        (``glmteach.linalg.aliased_columns``).
 
         Also sets ``column_scale``: s_j = sqrt(sum_i w_i x_ij^2 / sum_i w_i), the root
         mean square of column j, which the convergence rule uses to compare coefficients
         of columns in different units.
         """
         gram = self.weighted_normal_equations(self.weights)
-        norms = np.sqrt(np.diag(gram))
-        self.column_scale = norms / np.sqrt(np.sum(self.weights))
-        factor = np.zeros((self.p, self.p))
-        aliased = []
-        keep = []
-        for j in range(self.p):
-            if norms[j] == 0:
-                aliased.append(j)
-                continue
-            k = len(keep)
-            g = gram[keep, j] / (norms[keep] * norms[j])
-            r = linalg.solve_triangular(factor[:k, :k], g, lower=True, check_finite=False)
-            pivot = 1.0 - r @ r
-            if pivot < ALIAS_TOLERANCE:
-                aliased.append(j)
-                continue
-            factor[k, :k] = r
-            factor[k, k] = np.sqrt(pivot)
-            keep.append(j)
+        self.column_scale = np.sqrt(np.diag(gram)) / np.sqrt(np.sum(self.weights))
+        aliased, keep = LA.aliased_columns(gram, ALIAS_TOLERANCE)
         if aliased:
             names = ", ".join(self.param_names[j] for j in aliased)
             zero_w = bool(np.any(self.weights == 0))
