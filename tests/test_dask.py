@@ -207,3 +207,39 @@ def test_import_glmteach_does_not_import_dask():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("family, options", [
+    ("gamma", {"scale": "dev", "use_t": True}),
+    ("poisson", {"scale": "X2"}),
+    ("gaussian", {}),
+    ("poisson", {"scale": 2.5, "cov_type": "HC0"}),
+])
+def test_scale_rules_inference_options_and_prediction(family, options):
+    """The shared scale rules (GLMProblem.scale), t tests, a sandwich, and predictions for
+    numpy and dask rows, on the threaded scheduler."""
+    import dask
+
+    rng = np.random.default_rng(3)
+    n = 3000
+    X = _design(n, 3, 4)
+    mean = np.exp(X @ [0.5, 0.2, -0.1])
+    fam = {"gamma": gt.Gamma(link=gt.links.Log()), "poisson": gt.Poisson(),
+           "gaussian": gt.Gaussian()}[family]
+    y = rng.poisson(mean).astype(float) if family == "poisson" else rng.gamma(2.0, mean / 2)
+    expected = gt.fit(X, y, family=fam, **options)
+    X_new = rng.standard_normal((5, 3))
+    with dask.config.set(scheduler="threads"):
+        res = gt.fit(da.from_array(X, chunks=(700, 3)), da.from_array(y, chunks=700),
+                     family=fam, **options)
+        lazy_prediction = res.predict(da.from_array(X_new, chunks=(2, 3))).compute()
+    for name in ("params", "bse", "pvalues", "llf", "scale", "aic"):
+        np.testing.assert_allclose(np.asarray(getattr(res, name)),
+                                   np.asarray(getattr(expected, name)), rtol=RTOL,
+                                   err_msg=name)
+    assert res.summary() == expected.summary()
+    np.testing.assert_allclose(res.predict(X_new), expected.predict(X_new), rtol=1e-12)
+    np.testing.assert_allclose(lazy_prediction, expected.predict(X_new), rtol=1e-12)
+    np.testing.assert_allclose(res.get_prediction(X_new).summary_frame()["mean_se"],
+                               expected.get_prediction(X_new).summary_frame()["mean_se"],
+                               rtol=1e-8)
