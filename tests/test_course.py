@@ -1,5 +1,5 @@
 """The course as a reader meets it: one chapter shape, sources cited as works, answers
-hidden, links that resolve (DESIGN §5; tools/course.py defines the shape)."""
+hidden, links that resolve (docs/architecture.md §4; tools/course.py defines the shape)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The one chapter shape of the collection, in code (DESIGN §5).
+"""The one chapter shape of the collection, in code (docs/architecture.md §4).
 
 Every chapter ``notebooks/NN_*.ipynb`` with NN < 90 has, in this order:
 
