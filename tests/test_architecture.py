@@ -160,3 +160,11 @@ def test_import_glmteach_is_light_and_fast():
         if report["seconds"] < 1.0:
             break
     assert min(times) < 1.0, f"import glmteach took {min(times):.2f} s (best of {times})"
+
+
+def test_architecture_page_names_every_module():
+    """docs/architecture.md describes every module of the package, each by its name in
+    backquotes, so a new module cannot arrive without its line on that page."""
+    page = (PACKAGE.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    missing = sorted(name for name in _module_files() if f"`{name}`" not in page)
+    assert not missing, f"docs/architecture.md does not describe: {', '.join(missing)}"
