@@ -101,8 +101,8 @@ class Comparison:
 
 
 def _values(obj, name: str) -> np.ndarray | None:
-    """The quantity ``name`` of a result object (or a mapping), as a float array; None
-    when the object does not have it."""
+    """The quantity ``name`` of a result object (or a mapping), as it is stored (a
+    number, an array or a labelled Series); None when the object does not have it."""
     if isinstance(obj, Mapping):
         value = obj.get(name)
     else:
@@ -118,7 +118,31 @@ def _values(obj, name: str) -> np.ndarray | None:
             break
     if value is None:
         return None
-    return np.asarray(value, dtype=float).ravel()
+    return value
+
+
+def _labels(value) -> list | None:
+    """The coefficient names of a labelled vector (a pandas Series, as formula fits
+    return), else None."""
+    index = getattr(value, "index", None)
+    if index is None or getattr(value, "ndim", 0) != 1 or callable(index):
+        return None
+    labels = list(index)
+    return labels if len(set(labels)) == len(labels) else None
+
+
+def _aligned(ours, theirs) -> tuple[np.ndarray, np.ndarray]:
+    """Both quantities as float vectors, ``theirs`` reordered to ``ours`` when both are
+    labelled with the same names in another order: a formula front end may order the
+    columns differently (statsmodels' ``smf.glm`` puts categorical terms first, glmteach
+    keeps the order written), and coefficients are matched by name, not position."""
+    a = np.asarray(ours, dtype=float).ravel()
+    b = np.asarray(theirs, dtype=float).ravel()
+    names_a, names_b = _labels(ours), _labels(theirs)
+    if names_a and names_b and names_a != names_b and set(names_a) == set(names_b):
+        position = {name: k for k, name in enumerate(names_b)}
+        b = b[[position[name] for name in names_a]]
+    return a, b
 
 
 def relative_difference(ours: np.ndarray, theirs: np.ndarray) -> float:
@@ -198,6 +222,7 @@ def compare(
                 missing = labels[0] if a is None else labels[1]
                 raise ValueError(f"quantities: {missing} has no quantity {name!r}")
             continue
+        a, b = _aligned(a, b)
         d = relative_difference(a, b)
         tol = tolerances.get(name, common if common is not None else default_rtol(name))
         rows[name] = {

@@ -92,3 +92,18 @@ def test_per_observation_vectors_get_a_looser_default_tolerance():
         gt.compare(ours, theirs, rtol=1e-8)  # one number applies to every quantity
     with pytest.raises(gt.ComparisonError):
         gt.compare({"params": [1.0 + 5e-8]}, {"params": [1.0]})
+
+
+def test_coefficients_are_matched_by_name_when_both_are_labelled():
+    """A formula fit whose columns come in another order than statsmodels' still agrees:
+    coefficients are matched by name (and a real difference is still caught)."""
+    pd = pytest.importorskip("pandas")
+    ours = {"params": pd.Series([1.0, 2.0, 3.0], index=["Intercept", "x", "C(g)[T.b]"])}
+    theirs = {"params": pd.Series([1.0, 3.0, 2.0], index=["Intercept", "C(g)[T.b]", "x"])}
+    assert gt.compare(ours, theirs).ok
+    wrong = {"params": pd.Series([1.0, 3.0, 2.5], index=["Intercept", "C(g)[T.b]", "x"])}
+    with pytest.raises(gt.ComparisonError):
+        gt.compare(ours, wrong)
+    unlabelled = {"params": np.array([1.0, 3.0, 2.0])}  # no names: by position
+    with pytest.raises(gt.ComparisonError):
+        gt.compare(ours, unlabelled)
