@@ -99,6 +99,11 @@ def load_medexp():
     ``health`` is an ordered categorical (excellent < good < fair < poor); ``sex``
     (female, male), ``idp``, ``physlim``, ``child`` and ``black`` (no, yes) are
     categoricals; every other column is a float.
+
+    A caution on ``black``: 80 % of the rows are coded "yes", and the "no" group has the
+    lower mean income and schooling, which suggests that the two labels are swapped in the
+    distributed table. The values are kept as published; do not interpret the variable
+    without checking it against the original study.
     """
     import pandas as pd
 
