@@ -64,14 +64,13 @@ from glmteach import linalg as LA
 from glmteach import links as L
 from glmteach.exceptions import ConvergenceWarning, FitError
 from glmteach.families import Binomial, Family, Gaussian
-from glmteach.problem import GLMProblem, check_scale
+from glmteach.problem import ALIAS_TOLERANCE, GLMProblem, check_scale
 from glmteach.results import COV_TYPES, GLMResults
 
 __all__ = ["fit", "is_dask_array", "DaskGLMResults", "DaskGLMProblem"]
 
 # the in-memory fit's constants, so that both fits follow the same rules
 MAX_HALVINGS = irls.MAX_HALVINGS
-ALIAS_TOLERANCE = 1e-12  # as glmteach.problem: 1 - R^2 of a column below this = aliased
 # chunk results are added in groups of this many (a tree of sums on the workers)
 FAN_IN = 8
 # the contraction factor r of linearly converging Fisher scoring is capped here, so a
@@ -435,26 +434,9 @@ class DaskGLMProblem:
         self._check_rank(gram, zero_weights=t["zero_w"] > 0)
 
     def _check_rank(self, gram: np.ndarray, zero_weights: bool) -> None:
-        """Aliased columns, as ``GLMProblem`` finds them: on X' W X scaled to unit
-        diagonal, the Cholesky pivot of column j is 1 - R_j^2 on the earlier kept
-        columns; below ALIAS_TOLERANCE the column is aliased."""
-        norms = np.sqrt(np.diag(gram))
-        factor = np.zeros((self.p, self.p))
-        keep: list[int] = []
-        aliased = []
-        for j in range(self.p):
-            if norms[j] == 0:
-                aliased.append(j)
-                continue
-            k = len(keep)
-            g = gram[keep, j] / (norms[keep] * norms[j])
-            r = linalg.solve_triangular(factor[:k, :k], g, lower=True, check_finite=False)
-            pivot = 1.0 - r @ r
-            if pivot < ALIAS_TOLERANCE:
-                aliased.append(j)
-                continue
-            factor[k, :k], factor[k, k] = r, np.sqrt(pivot)
-            keep.append(j)
+        """Aliased columns, found as ``GLMProblem`` finds them, on X' W X alone
+        (``linalg.aliased_columns``: Cholesky pivots 1 - R_j^2 below ALIAS_TOLERANCE)."""
+        aliased, keep = LA.aliased_columns(gram, ALIAS_TOLERANCE)
         if aliased:
             where = " on the rows with positive weight" if zero_weights else ""
             raise ValueError(
