@@ -101,6 +101,10 @@ def glm(formula: str, data, family=None, weights=None, offset=None, exposure=Non
 
     if not isinstance(formula, str) or "~" not in formula:
         raise ValueError(f"formula: must be a string like 'y ~ x1 + C(x2)', got {formula!r}")
+    if type(data).__module__.split(".")[0] == "dask":
+        raise ValueError("data: a dask DataFrame is not supported by gt.glm; build the "
+                         "design matrix as a dask array chunked by rows and call gt.fit "
+                         "(docs: chapter 13, IRLS at scale)")
     if not hasattr(data, "columns"):
         raise ValueError("data: must be a pandas DataFrame")
     _refuse_text_response(formula, data)

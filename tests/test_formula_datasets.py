@@ -221,3 +221,12 @@ def test_loaders_return_fresh_frames():
     first = load_insurance()
     first.loc[0, "Claims"] = -1
     assert load_insurance().loc[0, "Claims"] >= 0
+
+
+def test_glm_refuses_a_dask_dataframe_with_a_pointer_to_dask_arrays():
+    """gt.glm builds its design matrix in memory, so a dask DataFrame is refused clearly
+    (a stand-in class from a dask module: dask.dataframe itself needs pyarrow)."""
+    frame_class = type("DataFrame", (), {"__module__": "dask.dataframe.core",
+                                         "columns": ["y", "x"]})
+    with pytest.raises(ValueError, match="data: a dask DataFrame is not supported"):
+        gt.glm("y ~ x", frame_class(), family=gt.Poisson())
