@@ -40,9 +40,11 @@ Convergence rules (``fit(..., convergence=...)``):
   distance d is estimated by a Newton-Raphson step from beta_k: d ~ H^{-1} U(beta_k),
   U the score and H the observed information, exact to first order (coefficients that
   all move eta by less than 1e-3 of mu g'(mu) are measured against that floor).  It costs
-  little: the step to beta_k already factored an information matrix M, and M^{-1} U
-  needs only the score U = X' (W (z - eta + offset)), one pass over X.  For Newton's
-  method, and for Fisher scoring with the canonical link (M = H then), that is d.  For
+  little: for Fisher scoring M = X'WX at beta_k, formed with the score
+  U = X' (W (z - eta + offset)) in the one pass over X that the next step needs anyway;
+  for Newton's method M is the observed information the step to beta_k factored, and
+  U costs one pass over X.  For Newton's method, and for Fisher scoring with the
+  canonical link (M = H then), M^{-1} U is d.  For
   Fisher scoring with other links M^{-1} U is shorter than d by the factor of the
   scoring's linear convergence, so when it falls below tol, H is computed once and
   the Newton step H^{-1} U is the criterion (its ratio to M^{-1} U then corrects the
@@ -77,8 +79,8 @@ from glmteach.linalg import cholesky_solver, solve_weighted_least_squares
 from glmteach.problem import GLMProblem
 
 __all__ = ["IterationState", "initial_state", "irls_step", "newton_step", "iterate",
-           "working_response_and_weights", "drifting_rows", "check_controls",
-           "threshold"]
+           "working_response_and_weights", "fisher_normal_equations", "drifting_rows",
+           "check_controls", "threshold"]
 
 # Step-halving gives up only after at least MAX_HALVINGS halvings *and* once the step
 # moves no linear predictor by more than NEGLIGIBLE_ETA_STEP: a full step can be
@@ -141,6 +143,11 @@ class IterationState:
     information: str | None = None
     solve: Callable[[np.ndarray], np.ndarray] | None = field(
         default=None, repr=False, compare=False)
+    # X'WX and X'Wz at this state's w and z, once formed (``fisher_normal_equations``):
+    # a cache of a function of the fields above, so it is left out of __init__ (a
+    # ``dataclasses.replace`` that changes w starts with an empty one), of == and of repr.
+    _normal_equations: dict = field(default_factory=dict, init=False, repr=False,
+                                    compare=False)
 
     def without_vectors(self) -> IterationState:
         """The same state with the length-n vectors, and the llf computed from them,
@@ -189,10 +196,10 @@ def _state(problem: GLMProblem, iteration: int, params, eta, mu, step_size: floa
     ``step`` holds what the step that led here used (``information`` and ``solve``)."""
     z, W = working_response_and_weights(problem.family, problem.y, problem.weights,
                                         problem.offset, eta, mu)
+    deviance = problem.deviance(mu) if deviance is None else deviance
     return IterationState(
-        iteration=iteration, params=params, eta=eta, mu=mu, z=z, w=W,
-        deviance=problem.deviance(mu) if deviance is None else deviance,
-        llf=problem.loglike(mu), step_size=step_size, **step,
+        iteration=iteration, params=params, eta=eta, mu=mu, z=z, w=W, deviance=deviance,
+        llf=problem.loglike(mu, deviance), step_size=step_size, **step,
     )
 
 
@@ -241,9 +248,37 @@ def initial_state(problem: GLMProblem, start=None) -> IterationState:
     return _state(problem, 0, start.copy(), eta, mu)
 
 
+def fisher_normal_equations(state: IterationState, problem: GLMProblem):
+    """(X' W X, X' W z, U) at the state's Fisher working weights W and working response
+    z: the expected information (phi = 1), the right-hand side of the next Fisher step,
+    and the score U = X' W (z - eta + offset) = sum_i x_i w_i (y_i - mu_i) / (v g')
+    (Frees 2010, eq. 13.13), kept in this residual form because near the optimum
+    X'Wz - (X'WX) beta would lose its digits to cancellation.
+
+    One blocked pass over X (``GLMProblem.weighted_normal_equations`` with the two
+    right-hand sides side by side), formed at most once per state and kept on it: in
+    ``fit`` the convergence rule's look-ahead at beta_k, the step from beta_k and, at the
+    last state, the covariance (X'WX)^{-1} all use it, so X is read once for the three.
+    """
+    cached = state._normal_equations.get("fisher")
+    if cached is None or cached[0] is not problem.X:  # (X: the problem it was formed on)
+        W = state.w
+        rhs = np.empty((problem.n, 2))
+        np.multiply(W, state.z, out=rhs[:, 0])
+        np.subtract(state.z, state.eta, out=rhs[:, 1])
+        rhs[:, 1] += problem.offset
+        rhs[:, 1] *= W
+        gram, xt_rhs = problem.weighted_normal_equations(W, rhs)
+        cached = (problem.X, gram, xt_rhs[:, 0], xt_rhs[:, 1])
+        state._normal_equations["fisher"] = cached
+    return cached[1], cached[2], cached[3]
+
+
 def _fisher_plan(state: IterationState, problem: GLMProblem):
     """(target, solver, kind) of a Fisher scoring step (``solve_weighted_least_squares``)."""
-    target, solver = solve_weighted_least_squares(problem.X, state.w, state.w * state.z)
+    gram, xt_wz, _ = fisher_normal_equations(state, problem)
+    target, solver = solve_weighted_least_squares(problem.X, state.w, state.w * state.z,
+                                                  (gram, xt_wz))
     return target, solver, "fisher"
 
 
@@ -321,9 +356,7 @@ def _step_towards(state: IterationState, problem: GLMProblem, target: np.ndarray
     step = 1.0
     reason = ""
     halvings = 0
-    if state.params is not None:
-        with np.errstate(all="ignore"):
-            eta_move = float(np.max(np.abs(problem.X @ (target - state.params))))
+    eta_move = None  # the full step's largest move of eta: needed only after MAX_HALVINGS
     while True:
         if state.params is None or step == 1.0:
             params = target
@@ -351,6 +384,9 @@ def _step_towards(state: IterationState, problem: GLMProblem, target: np.ndarray
             )
         step /= 2.0
         halvings += 1
+        if halvings >= MAX_HALVINGS and eta_move is None:  # (one more pass over X)
+            with np.errstate(all="ignore"):
+                eta_move = float(np.max(np.abs(problem.X @ (target - state.params))))
         if halvings >= MAX_HALVINGS and not step * eta_move > NEGLIGIBLE_ETA_STEP:
             break  # (also when eta_move is NaN or inf: the target itself is unusable)
         if step == 0.0:
@@ -436,9 +472,12 @@ class _DistanceToOptimum:
     """The glmteach convergence rule: the estimated relative distance from a state's
     coefficients to the optimum (see the module docstring).
 
-    After the step to ``state`` used an information matrix M (its solver is given),
-    the look-ahead step M^{-1} U(beta) - U the score at the new coefficients - costs
-    one pass X' u over the data and a p x p solve.  When M is the Hessian of the
+    The look-ahead step is M^{-1} U(beta), U the score at the new coefficients.  After a
+    Fisher scoring step M is the expected information X'WX at the new coefficients:
+    it and U come from one pass over the data that the next step (or, at the end, the
+    covariance) reuses (``fisher_normal_equations``), so the look-ahead costs only a
+    p x p solve.  After a Newton-Raphson step M is the observed information of that
+    step (its solver is given) and U costs one pass X' u.  When M is the Hessian of the
     deviance (Newton-Raphson, or Fisher scoring with the canonical link) the look-ahead
     *is* beta-hat - beta to first order.  With Fisher scoring and another link it is
     shorter by the factor of the iteration's linear contraction, so once it is below
@@ -471,8 +510,16 @@ class _DistanceToOptimum:
     def __call__(self, state: IterationState, tol: float) -> float:
         problem = self.problem
         floor = self._floor(state)
-        score = (state.w * (state.z - state.eta + problem.offset)) @ problem.X
-        look = _relative_size(state.solve(score), state.params, self.scale, floor)
+        if state.information == "fisher":
+            # M = X'WX at this state rather than at the one before: the same first-order
+            # estimate, and the pass over X that forms it (with the score) is the one the
+            # next step or the covariance needs anyway (``fisher_normal_equations``)
+            _, _, score = fisher_normal_equations(state, problem)
+            solve = _fisher_plan(state, problem)[1]
+        else:
+            score = (state.w * (state.z - state.eta + problem.offset)) @ problem.X
+            solve = state.solve
+        look = _relative_size(solve(score), state.params, self.scale, floor)
         if state.information == "newton" or problem.family.is_canonical:
             return look
         estimate = look * self.correction
@@ -625,7 +672,9 @@ def iterate(problem: GLMProblem, method: str = "irls", start=None, tol: float = 
             criterion = abs(new.deviance - state.deviance) / (abs(new.deviance) + 0.1)
         else:
             criterion = distance(new, tol)
-        new = dataclasses.replace(new, criterion=criterion, solve=None)
+        measured = dataclasses.replace(new, criterion=criterion, solve=None)
+        measured._normal_equations.update(new._normal_equations)  # same w, z: same X'WX
+        new = measured
         if not keep:
             history[-1] = history[-1].without_vectors()
         history.append(new)

@@ -53,8 +53,9 @@ def weighted_normal_equations(X: np.ndarray, weights: np.ndarray,
     is scaled by sqrt(w) into a small buffer that is reused, and BLAS ``syrk`` adds
     (sqrt(W) X_b)' (sqrt(W) X_b) to the upper triangle of the sum (half the work of a
     general product); weights of either sign use one ``gemm`` per block.  X' rhs is
-    taken from the same block while it is still in the cache.  Memory: p x p plus one
-    block - no n x n matrix and no n x p copy of X.
+    taken from the same block while it is still in the cache; ``rhs`` may be an (n, k)
+    array, giving the p x k matrix X' rhs of k right-hand sides from the same pass.
+    Memory: p x p plus one block - no n x n matrix and no n x p copy of X.
     """
     n, p = X.shape
     rows = max(64, BLOCK_BYTES // (8 * p))
@@ -62,7 +63,7 @@ def weighted_normal_equations(X: np.ndarray, weights: np.ndarray,
     row_factor = weights if signed else np.sqrt(weights)  # scaled: W X_b or sqrt(W) X_b
     buffer = np.empty((min(rows, n), p))
     gram = np.zeros((p, p), order="F")
-    xt_rhs = None if rhs is None else np.zeros(p)
+    xt_rhs = None if rhs is None else np.zeros((p, *rhs.shape[1:]))
     for start in range(0, n, rows):
         block = X[start:start + rows]
         scaled = buffer[:block.shape[0]]
@@ -90,8 +91,9 @@ def cholesky_solver(matrix: np.ndarray) -> Solver | None:
     return lambda v: linalg.cho_solve(factor, v, check_finite=False)
 
 
-def solve_weighted_least_squares(X: np.ndarray, weights: np.ndarray,
-                                 rhs: np.ndarray) -> tuple[np.ndarray, Solver]:
+def solve_weighted_least_squares(X: np.ndarray, weights: np.ndarray, rhs: np.ndarray,
+                                 normal_equations: tuple[np.ndarray, np.ndarray] | None = None
+                                 ) -> tuple[np.ndarray, Solver]:
     """(beta, solver): beta solves (X' W X) beta = X' rhs for weights W >= 0, and
     solver(v) applies (X' W X)^{-1} to another vector v.
 
@@ -100,9 +102,14 @@ def solve_weighted_least_squares(X: np.ndarray, weights: np.ndarray,
     definite, e.g. too many zero weights), least squares on sqrt(W) X by QR with column
     pivoting (LAPACK ``gelsy``) is used instead, which also copes with columns that the
     weights leave without information.  (For a Fisher step rhs = W z, so the fallback
-    regresses sqrt(W) z on sqrt(W) X.)
+    regresses sqrt(W) z on sqrt(W) X.)  ``normal_equations`` = (X'WX, X' rhs) when they
+    were already formed (a fit forms them once per state: the convergence rule's
+    look-ahead, the next step and the covariance share them); X is then read only if the
+    fallback is needed.
     """
-    xtwx, xt_rhs = weighted_normal_equations(X, weights, rhs)
+    if normal_equations is None:
+        normal_equations = weighted_normal_equations(X, weights, rhs)
+    xtwx, xt_rhs = normal_equations
     solver = cholesky_solver(xtwx)
     if solver is not None:
         return solver(xt_rhs), solver

@@ -341,6 +341,7 @@ class GLMProblem:
             self.exposure = _owned(self.exposure, exposure)
         self.n, self.p = n, p
         self.nobs = self._count_observations()
+        self._saturated_llf: tuple[float, float] | None = None  # (scale, llf(y)): loglike
         self._check_rank()
 
     def _count_observations(self) -> int:
@@ -538,15 +539,39 @@ class GLMProblem:
             return 1.0
         return self.scale(mu)
 
-    def loglike(self, mu: np.ndarray) -> float:
+    def loglike(self, mu: np.ndarray, deviance: float | None = None) -> float:
         """Log-likelihood sum_i ln f(y_i; mu_i, phi / w_i) at ``llf_scale``.  Rows with
         zero weight carry no information and are left out; a row of frequency weight f_i
         counts f_i times, at its prior weight.  NaN when the family has no
         density implemented (Tweedie with 2 < p != 3): the fit itself needs only the
-        deviance, so it must not fail for want of the likelihood."""
+        deviance, so it must not fail for want of the likelihood.
+
+        ``deviance`` (D at ``mu``, when the caller has it) makes this cheap for the
+        families whose dispersion is known (Binomial, Poisson, NegativeBinomial): the
+        deviance is twice the distance to the saturated model (mu = y), in units of phi,
+
+            llf(mu) = llf(y) - D(y, mu) / (2 phi) ,
+
+        so the log-densities (ln y! and the like, a gammaln per row) are summed once per
+        problem, at the saturated model, and every iterate of a fit gets its llf from
+        its deviance for free (``tests/test_performance_kernels.py`` checks the identity
+        against the direct sum for each of these families)."""
         scale = self.llf_scale(mu)
         if not np.isfinite(scale) or scale <= 0:
             return float("nan")
+        if deviance is None or not self.family.scale_is_fixed or not np.isfinite(deviance):
+            return self._loglike_at(mu, scale)
+        cached = self._saturated_llf
+        if cached is None or cached[0] != scale:
+            cached = (scale, self._loglike_at(self.y, scale))
+            self._saturated_llf = cached
+        if not np.isfinite(cached[1]):  # (no density, or one undefined at mu = y)
+            return self._loglike_at(mu, scale)
+        return cached[1] - deviance / (2.0 * scale)
+
+    def _loglike_at(self, mu: np.ndarray, scale: float) -> float:
+        """sum_i ln f(y_i; mu_i, scale / w_i) over the rows of positive weight, summed
+        directly; NaN when the family has no density implemented."""
         used = self.weights > 0
         try:
             if self.freq_weights is not None:  # f_i identical rows, each of prior w_i

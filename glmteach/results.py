@@ -33,7 +33,7 @@ from functools import cached_property
 import numpy as np
 from scipy import linalg, special
 
-from glmteach.irls import IterationState, iterate
+from glmteach.irls import IterationState, fisher_normal_equations, iterate
 from glmteach.problem import (
     GLMProblem,
     _is_pandas,
@@ -209,8 +209,10 @@ class GLMResults:
 
     @cached_property
     def normalized_cov_params(self) -> np.ndarray:
-        """(X' W X)^{-1}: the inverse information matrix for phi = 1."""
-        info = self.problem.weighted_normal_equations(self._final.w)
+        """(X' W X)^{-1}: the inverse information matrix for phi = 1, W the Fisher working
+        weights at the final coefficients (formed once: the fit's convergence rule has
+        usually formed this X'WX already, see ``irls.fisher_normal_equations``)."""
+        info = fisher_normal_equations(self._final, self.problem)[0]
         try:
             factor = linalg.cho_factor(info, check_finite=False)
             return linalg.cho_solve(factor, np.eye(self.problem.p), check_finite=False)

@@ -1,0 +1,103 @@
+"""The shortcuts that keep a large fit close to its floor of BLAS passes over X
+(issue 16): each must give what the direct computation gives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import glmteach as gt
+from glmteach import irls
+from glmteach.linalg import weighted_normal_equations
+from glmteach.problem import GLMProblem
+
+
+def _data(family, n=400, seed=3):
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([np.ones(n), rng.standard_normal((n, 3))])
+    eta = 0.3 + X[:, 1:] @ np.array([0.4, -0.3, 0.2])
+    if isinstance(family, gt.Binomial):
+        trials = rng.integers(1, 6, n).astype(float)
+        y = rng.binomial(trials.astype(int), 1 / (1 + np.exp(-eta))) / trials
+        return X, y, trials
+    y = rng.poisson(np.exp(eta)).astype(float)
+    return X, y, rng.uniform(0.5, 2.0, n)
+
+
+FIXED_SCALE = [gt.Poisson(), gt.Binomial(), gt.NegativeBinomial(alpha=0.8),
+               gt.Binomial(link=gt.links.CLogLog())]
+
+
+@pytest.mark.parametrize("family", FIXED_SCALE, ids=lambda f: f"{f.name}-{f.link!r}")
+@pytest.mark.parametrize("freq", [False, True])
+def test_llf_from_the_deviance_equals_the_direct_sum(family, freq):
+    """llf(mu) = llf(y) - D(mu) / (2 phi), used at every iterate, against the sum of
+    the log-densities, at means far from and at the optimum, with zero weights too."""
+    X, y, w = _data(family)
+    w = w.copy()
+    w[:7] = 0.0
+    f = np.random.default_rng(1).integers(0, 4, len(y)).astype(float) if freq else None
+    problem = GLMProblem(X, y, family, weights=w, freq_weights=f)
+    res = gt.fit(X, y, family=family, weights=w, freq_weights=f)
+    far = np.clip(res.fittedvalues * np.exp(0.4 * np.sin(np.arange(len(y)))), 1e-3,
+                  None if not isinstance(family, gt.Binomial) else 1 - 1e-3)
+    for mu in (np.asarray(res.fittedvalues), far):
+        direct = problem._loglike_at(mu, problem.llf_scale(mu))
+        shortcut = problem.loglike(mu, problem.deviance(mu))
+        assert shortcut == pytest.approx(direct, rel=1e-12, abs=1e-9)
+    assert res.llf == pytest.approx(problem._loglike_at(
+        np.asarray(res.fittedvalues), 1.0), rel=1e-12)
+
+
+def test_llf_of_an_estimated_scale_is_the_direct_sum():
+    X, y, w = _data(gt.Poisson())
+    problem = GLMProblem(X, y + 0.5, gt.Gamma(link=gt.links.Log()), weights=w)
+    mu = np.full(len(y), float(np.mean(y + 0.5)))
+    assert problem.loglike(mu, problem.deviance(mu)) == problem._loglike_at(
+        mu, problem.llf_scale(mu))
+
+
+def test_fisher_normal_equations_are_formed_once_per_state_and_match(monkeypatch):
+    """X'WX, X'Wz and the score X'W(z - eta + offset) of a state from one pass, reused
+    by the look-ahead, the next step and the covariance: a fit of K steps forms them
+    K + 1 times (plus the rank check's X'X), and they equal the direct products."""
+    X, y, w = _data(gt.Poisson())
+    offset = np.linspace(-0.2, 0.2, len(y))
+    calls = []
+    original = GLMProblem.weighted_normal_equations
+
+    def counting(self, weights, rhs=None):
+        calls.append(weights)
+        return original(self, weights, rhs)
+
+    monkeypatch.setattr(GLMProblem, "weighted_normal_equations", counting)
+    res = gt.fit(X, y, family=gt.Poisson(), weights=w, offset=offset)
+    res.bse  # noqa: B018 - the covariance uses the final state's X'WX
+    assert len(calls) == 1 + res.n_iter + 1
+    final = res.history[-1]
+    gram, xt_wz, score = irls.fisher_normal_equations(final, res.problem)
+    np.testing.assert_allclose(gram, (X * final.w[:, None]).T @ X, rtol=1e-12)
+    np.testing.assert_allclose(xt_wz, X.T @ (final.w * final.z), rtol=1e-12)
+    np.testing.assert_allclose(score, X.T @ (w * (y - final.mu)), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(res.cov_params(), np.linalg.inv(gram), rtol=1e-10)
+
+
+def test_a_replaced_state_does_not_inherit_normal_equations_of_other_weights():
+    X, y, w = _data(gt.Poisson())
+    problem = GLMProblem(X, y, gt.Poisson())
+    state = irls.initial_state(problem)
+    gram = irls.fisher_normal_equations(state, problem)[0]
+    other = irls.dataclasses.replace(state, w=state.w * 2.0)
+    np.testing.assert_allclose(irls.fisher_normal_equations(other, problem)[0], 2 * gram,
+                               rtol=1e-12)
+
+
+def test_weighted_normal_equations_with_two_right_hand_sides():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((5000, 4))
+    w = rng.uniform(0, 2, 5000)
+    rhs = rng.standard_normal((5000, 2))
+    gram, xt = weighted_normal_equations(X, w, rhs)
+    np.testing.assert_allclose(xt, X.T @ rhs, rtol=1e-12)
+    _, xt0 = weighted_normal_equations(X, w, rhs[:, 0])
+    np.testing.assert_allclose(xt[:, 0], xt0, rtol=1e-13)
