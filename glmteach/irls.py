@@ -179,9 +179,14 @@ def working_response_and_weights(family: Family, y: np.ndarray, prior_weights: n
     with np.errstate(all="ignore"):  # x/0 and 0/0 on the boundary are repaired below
         mu_eta = family.link.inverse_deriv(eta)  # d mu / d eta = 1 / g'(mu)
         var, y_minus_mu = family.variance_and_residual(y, mu, eta)
-        working_residual = y_minus_mu / mu_eta  # (y - mu) g'(mu)
-        z = (eta - offset) + working_residual
-        W = prior_weights * (mu_eta / var) * mu_eta  # w / (v(mu) g'(mu)^2)
+        # (in place where the arrays are this function's own: at large n every n-vector
+        # less is a pass over memory less)
+        working_residual = np.divide(y_minus_mu, mu_eta)  # (y - mu) g'(mu)
+        z = np.subtract(eta, offset)
+        z += working_residual
+        W = np.divide(mu_eta, var)
+        W *= mu_eta
+        W *= prior_weights  # w / (v(mu) g'(mu)^2)
         all_finite = np.isfinite(np.sum(W) + np.sum(working_residual))
     if not all_finite:  # rare: find the rows to repair
         overflow = ~np.isfinite(working_residual)
