@@ -75,7 +75,8 @@ def _y_log_y_over_mu(y, mu) -> np.ndarray:
     positive = y > 0
     out = np.zeros(np.broadcast(y, mu).shape)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        np.log(y / mu, out=out, where=positive)
+        np.divide(y, mu, out=out, where=positive)  # (the ratio is formed in ``out``:
+        np.log(out, out=out, where=positive)     # one n-vector, not three)
         out *= y
         if not np.isfinite(np.sum(out)):  # rare: find the rows to redo
             bad = ~np.isfinite(out) & positive
@@ -491,7 +492,11 @@ class Poisson(Family):
     def unit_deviance(self, y, mu):
         """2 [y ln(y/mu) - (y - mu)]; at y = 0 this is 2 mu, not 0."""
         y = _as_float(y)
-        return 2.0 * (_y_log_y_over_mu(y, mu) - (y - mu))
+        out = _y_log_y_over_mu(y, mu)  # a new array, finished in place (no temporaries)
+        out -= y
+        out += mu
+        out *= 2.0
+        return out[()]  # (a numpy scalar for scalar input, as before)
 
     def loglike_obs(self, y, mu, scale=1.0, weights=1.0):
         y = _as_float(y)
