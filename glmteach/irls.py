@@ -367,7 +367,8 @@ def _step_towards(state: IterationState, problem: GLMProblem, target: np.ndarray
             params = target
         else:
             params = state.params + step * (target - state.params)
-        eta = problem.X @ params + problem.offset
+        eta = problem.X @ params
+        eta += problem.offset  # (in place: one n-vector per trial, not two)
         with np.errstate(all="ignore"):
             mu = link.inverse(eta)
             if not fam.valid_mu(mu):
