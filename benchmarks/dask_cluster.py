@@ -34,6 +34,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 import _readme  # noqa: E402
+from run import _proc_status_kib as _status_kib  # noqa: E402  (one /proc reader)
 
 SEED = 20240616
 BASE_ROWS = 75_000  # data are drawn in blocks of this many rows, whatever the chunk size
@@ -78,17 +79,6 @@ def make_data(n: int, p: int, rows: int, client):
     X, y = client.persist([both[:, :p], both[:, p]])
     wait([X, y])
     return X, y
-
-
-def _status_kib(field: str) -> int | None:
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
 
 
 def _reset_peak() -> int | None:
