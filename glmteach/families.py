@@ -54,6 +54,9 @@ __all__ = [
 ]
 
 
+_SMALLEST_NORMAL = np.finfo(float).tiny
+
+
 def _as_float(x) -> np.ndarray:
     return np.asarray(x, dtype=float)
 
@@ -68,21 +71,58 @@ def _real_or_nan(value) -> float:
 
 def _y_log_y_over_mu(y, mu) -> np.ndarray:
     """y ln(y / mu) with the limit 0 at y = 0 (whatever mu is, so a mean of exactly 0
-    next to y = 0 gives 0, not the NaN of 0 ln(0/0)).  One vectorised log of the ratio
-    in the common case (fast); where y / mu overflows (mu tiny) or mu = 0,
-    y (ln y - ln mu)."""
+    next to y = 0 gives 0, not the NaN of 0 ln(0/0)).
+
+    Fast path, with no masked (``where=``) ufuncs, which cost 5-10 times a plain one:
+    y = 0 is replaced by the smallest normal number before dividing, so its row gives
+    0 * ln(tiny / mu) = 0 and every row with y > 0 gets exactly ln(y / mu) * y.  (Only a
+    y below 2.2e-308 would change, by less than 1e-305.)  Where that is not finite (y / mu
+    overflows, mu tiny or 0), the rows are redone as y (ln y - ln mu), or 0 at y = 0."""
     y, mu = _as_float(y), _as_float(mu)
-    positive = y > 0
-    out = np.zeros(np.broadcast(y, mu).shape)
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        np.divide(y, mu, out=out, where=positive)  # (the ratio is formed in ``out``:
-        np.log(out, out=out, where=positive)     # one n-vector, not three)
+    out = np.empty(np.broadcast_shapes(y.shape, mu.shape))
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore", under="ignore"):
+        np.maximum(y, _SMALLEST_NORMAL, out=out)  # (the ratio is formed in ``out``:
+        out /= mu                                 # one n-vector, not three)
+        np.log(out, out=out)
         out *= y
         if not np.isfinite(np.sum(out)):  # rare: find the rows to redo
-            bad = ~np.isfinite(out) & positive
+            bad = ~np.isfinite(out)
             yb, mb = np.broadcast_arrays(y, mu)
-            out[bad] = yb[bad] * (np.log(yb[bad]) - np.log(mb[bad]))
+            out[bad] = np.where(yb[bad] > 0, yb[bad] * (np.log(yb[bad]) - np.log(mb[bad])),
+                                0.0)
     return out
+
+
+def _xlogy(y, mu) -> np.ndarray:
+    """y ln(mu), 0 where y = 0: scipy's ``xlogy``, which evaluates a scalar special
+    function per element and is 10-20 times slower than a vectorised log and product."""
+    y, mu = _as_float(y), _as_float(mu)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.log(mu) * y
+        if not np.isfinite(np.sum(out)):  # 0 ln 0 = NaN there: 0
+            out = np.where((y == 0) & ~np.isnan(mu), 0.0, out)
+    return out
+
+
+# ln y! by table lookup for whole-number counts up to this (a table of 8 MB at most)
+LOG_FACTORIAL_TABLE_UP_TO = 1 << 20
+
+
+def _log_factorial(y) -> np.ndarray:
+    """ln y! = ln Gamma(y + 1).  For large arrays of whole numbers no bigger than
+    LOG_FACTORIAL_TABLE_UP_TO (counts, in practice) the values are looked up in a table
+    of ``gammaln(0 + 1), ..., gammaln(max y + 1)``, the same numbers ``gammaln`` gives
+    row by row, 4-5 times faster (gammaln is a scalar special function per element);
+    otherwise ``gammaln(y + 1)``."""
+    y = _as_float(y)
+    if y.size >= 10_000:
+        with np.errstate(invalid="ignore"):
+            top = float(np.max(y))
+            counts = 0 <= np.min(y) and top <= LOG_FACTORIAL_TABLE_UP_TO
+        if counts and np.array_equal(y, np.floor(y)):
+            table = special.gammaln(np.arange(int(top) + 1) + 1.0)
+            return table[y.astype(np.intp)]
+    return special.gammaln(y + 1)
 
 
 def _stirling_correction(x) -> np.ndarray:
@@ -447,7 +487,7 @@ class Binomial(Family):
             log_comb = 0.0
         else:
             log_comb = special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1)
-        return log_comb + special.xlogy(k, mu) + special.xlog1py(n - k, -_as_float(mu))
+        return log_comb + _xlogy(k, mu) + special.xlog1py(n - k, -_as_float(mu))
 
     def anscombe_transform(self, y):
         a = 2.0 / 3.0
@@ -481,7 +521,7 @@ class Poisson(Family):
         return np.exp(theta)
 
     def S(self, y, phi):
-        return -special.gammaln(_as_float(y) + 1)
+        return -_log_factorial(y)
 
     def variance(self, mu):
         return _as_float(mu)
@@ -500,7 +540,7 @@ class Poisson(Family):
 
     def loglike_obs(self, y, mu, scale=1.0, weights=1.0):
         y = _as_float(y)
-        ll = special.xlogy(y, mu) - mu - special.gammaln(y + 1)
+        ll = _xlogy(y, mu) - mu - _log_factorial(y)
         return _as_float(weights) / scale * ll
 
     def anscombe_transform(self, y):
@@ -662,7 +702,7 @@ class NegativeBinomial(Family):
         without cancellation for large r (tiny alpha; see ``_log_rising_over_power``)."""
         r = 1.0 / self.alpha
         y = _as_float(y)
-        return _log_rising_over_power(y, r) + special.xlogy(y, r) - special.gammaln(y + 1)
+        return _log_rising_over_power(y, r) + special.xlogy(y, r) - _log_factorial(y)
 
     def variance(self, mu):
         mu = _as_float(mu)
@@ -686,8 +726,8 @@ class NegativeBinomial(Family):
         # y ln(a mu) + ln Gamma(y + r) - ln Gamma(r) = y ln mu + C(y, r), since a r = 1:
         # written so, nothing cancels when alpha is tiny (issue 12, item 13)
         ll = (
-            special.xlogy(y, mu) + _log_rising_over_power(y, r) - (y + r) * np.log1p(a * mu)
-            - special.gammaln(y + 1)
+            _xlogy(y, mu) + _log_rising_over_power(y, r) - (y + r) * np.log1p(a * mu)
+            - _log_factorial(y)
         )
         return _as_float(weights) / scale * ll
 
@@ -847,7 +887,7 @@ class Tweedie(Family):
         phi = scale / _as_float(weights)
         y, mu = _as_float(y), _as_float(mu)
         if self._special is not None:  # p = 1: theta = ln mu, b = mu, the over-dispersed
-            y_theta_minus_b = special.xlogy(y, mu) - mu  # Poisson (= Poisson's at phi = 1)
+            y_theta_minus_b = _xlogy(y, mu) - mu  # Poisson (= Poisson's at phi = 1)
         else:
             p = self.power
             y_theta_minus_b = y * mu ** (1 - p) / (1 - p) - mu ** (2 - p) / (2 - p)

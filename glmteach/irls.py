@@ -210,7 +210,23 @@ def _state(problem: GLMProblem, iteration: int, params, eta, mu, step_size: floa
 
 def initial_state(problem: GLMProblem, start=None) -> IterationState:
     """Iteration 0.  Without ``start``, the mean starts at ``family.starting_mu(y)``
-    (no coefficients yet); with ``start`` (a coefficient vector) at g^{-1}(X start)."""
+    (no coefficients yet); with ``start`` (a coefficient vector) at g^{-1}(X start).
+
+    Also where aliased columns of X are rejected (``GLMProblem.check_rank``): from the
+    normal equations X'WX of this state, which the first step uses too, so that the
+    check usually costs no pass over X of its own.  An aliased X is reported before any
+    other trouble with the start."""
+    try:
+        state = _initial_state(problem, start)
+    except (FitError, ValueError):
+        problem.check_rank()
+        raise
+    if not problem.rank_checked:
+        problem.check_rank(fisher_normal_equations(state, problem)[0], state.w)
+    return state
+
+
+def _initial_state(problem: GLMProblem, start) -> IterationState:
     if start is None:
         mu = problem.family.starting_mu(problem.y, problem.weights)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -282,6 +298,9 @@ def fisher_normal_equations(state: IterationState, problem: GLMProblem):
 def _fisher_plan(state: IterationState, problem: GLMProblem):
     """(target, solver, kind) of a Fisher scoring step (``solve_weighted_least_squares``)."""
     gram, xt_wz, _ = fisher_normal_equations(state, problem)
+    solver = cholesky_solver(gram)
+    if solver is not None:  # the common case, without forming W z again
+        return solver(xt_wz), solver, "fisher"
     target, solver = solve_weighted_least_squares(problem.X, state.w, state.w * state.z,
                                                   (gram, xt_wz))
     return target, solver, "fisher"
@@ -505,11 +524,12 @@ class _DistanceToOptimum:
         themselves (log link: 1e-3; identity link: 1e-3 of the size of y)."""
         if self.floor is None:
             with np.errstate(all="ignore"):
-                size = np.abs(state.mu * self.problem.link.deriv(state.mu))
+                size = state.mu * self.problem.link.deriv(state.mu)
                 prior = self.problem.weights
                 ok = np.isfinite(size) & (prior > 0)
-                rms = (np.sqrt(np.sum(prior[ok] * size[ok] ** 2) / np.sum(prior[ok]))
-                       if ok.any() else 0.0)
+                if not ok.all():  # (boolean indexing costs a pass: only when needed)
+                    size, prior = size[ok], prior[ok]
+                rms = np.sqrt(np.sum(prior * size ** 2) / np.sum(prior)) if ok.any() else 0.0
             self.floor = 1e-3 * float(rms) if np.isfinite(rms) else 0.0
         return self.floor
 

@@ -366,7 +366,11 @@ class GLMProblem:
         self.n, self.p = n, p
         self.nobs = self._count_observations()
         self._saturated_llf: tuple[float, float] | None = None  # (scale, llf(y)): loglike
-        self._check_rank()
+        # s_j = sqrt(sum_i w_i x_ij^2 / sum_i w_i), the root mean square of column j, which
+        # the convergence rule uses to compare coefficients of columns in different units
+        self.column_scale = np.sqrt(LA.weighted_column_sums_of_squares(self.X, self.weights)
+                                    / np.sum(self.weights))
+        self.rank_checked = False  # see ``check_rank``: done by ``irls.initial_state``
 
     def _count_observations(self) -> int:
         """Rows of weight 0 carry no information and are counted nowhere (nobs, df_resid,
@@ -461,24 +465,51 @@ class GLMProblem:
                 f"y / {big:.0e}), fit, and scale the means back - with the log link only "
                 f"the intercept changes, by ln(scale)")
 
-    def _check_rank(self) -> None:
-        """Reject aliased columns, naming them (see ``ALIAS_TOLERANCE``).
+    def check_rank(self, gram: np.ndarray | None = None,
+                   working_weights: np.ndarray | None = None) -> None:
+        """Reject aliased columns, naming them (see ``ALIAS_TOLERANCE``); once per problem.
 
         The check is on the weighted design sqrt(w) X: rows with weight 0 carry no
         information, so a column that only they tell apart from the others has no
-        estimate (it would come out as 0 with standard error 0).  On X' W X scaled to
+        estimate (it would come out as 0 with standard error 0).  On X' w X scaled to
         unit diagonal, 1 - R_j^2 of column j on the earlier kept columns decides
-        (``glmteach.linalg.aliased_columns``).
+        (``glmteach.linalg.aliased_columns``).  That takes one pass over X, unless:
 
-        Also sets ``column_scale``: s_j = sqrt(sum_i w_i x_ij^2 / sum_i w_i), the root
-        mean square of column j, which the convergence rule uses to compare coefficients
-        of columns in different units.
+        ``gram`` = X' W X at working weights W = w d (a fit's first normal equations,
+        ``irls.initial_state``), with a < d_i < b on the rows of positive weight.  The
+        residual sum of squares of column j on the others, and its squared norm, change
+        under the weights d by factors between a and b, so 1 - R_j^2 changes by at most
+        the factor b / a: when every pivot of ``gram`` is at least b / a times the
+        tolerance, every pivot of X' w X is at least the tolerance, and the check has
+        passed for free.  Otherwise (a zero or widely spread W, or a near-aliased column)
+        the pass over X decides, exactly as without ``gram``.
         """
+        if self.rank_checked:
+            return
+        if gram is None or not self._full_rank_by(gram, working_weights):
+            self._check_rank_exactly()
+        self.rank_checked = True
+
+    def _full_rank_by(self, gram: np.ndarray, working_weights: np.ndarray) -> bool:
+        """True when the bound of ``check_rank`` shows X' w X of full rank from ``gram``."""
+        used = self.weights > 0
+        W, prior = working_weights, self.weights
+        if not used.all():  # (boolean indexing costs a pass: only when needed)
+            W, prior = W[used], prior[used]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = W / prior
+        low, high = float(np.min(ratio)), float(np.max(ratio))
+        if not (low > 0 and np.isfinite(high) and ALIAS_TOLERANCE * high / low < 1.0):
+            return False
+        aliased, _ = LA.aliased_columns(gram, ALIAS_TOLERANCE * high / low)
+        return not aliased
+
+    def _check_rank_exactly(self) -> None:
+        """The check of ``check_rank`` on X' w X itself (one pass over X)."""
         # all weights 1 (the common case): X'X by one BLAS syrk over X as it is stored,
         # without scaling each block of rows first
         unit = bool(np.all(self.weights == 1.0))
         gram = LA.crossprod(self.X) if unit else self.weighted_normal_equations(self.weights)
-        self.column_scale = np.sqrt(np.diag(gram)) / np.sqrt(np.sum(self.weights))
         aliased, keep = LA.aliased_columns(gram, ALIAS_TOLERANCE)
         if aliased:
             names = ", ".join(self.param_names[j] for j in aliased)

@@ -60,7 +60,8 @@ def test_llf_of_an_estimated_scale_is_the_direct_sum():
 def test_fisher_normal_equations_are_formed_once_per_state_and_match(monkeypatch):
     """X'WX, X'Wz and the score X'W(z - eta + offset) of a state from one pass, reused
     by the look-ahead, the next step and the covariance: a fit of K steps forms them
-    K + 1 times (plus the rank check's X'X), and they equal the direct products."""
+    K + 1 times (the rank check uses the first of them: no pass of its own), and they
+    equal the direct products."""
     X, y, w = _data(gt.Poisson())
     offset = np.linspace(-0.2, 0.2, len(y))
     calls = []
@@ -73,13 +74,44 @@ def test_fisher_normal_equations_are_formed_once_per_state_and_match(monkeypatch
     monkeypatch.setattr(GLMProblem, "weighted_normal_equations", counting)
     res = gt.fit(X, y, family=gt.Poisson(), weights=w, offset=offset)
     res.bse  # noqa: B018 - the covariance uses the final state's X'WX
-    assert len(calls) == 1 + res.n_iter + 1
+    assert len(calls) == res.n_iter + 1
     final = res.history[-1]
     gram, xt_wz, score = irls.fisher_normal_equations(final, res.problem)
     np.testing.assert_allclose(gram, (X * final.w[:, None]).T @ X, rtol=1e-12)
     np.testing.assert_allclose(xt_wz, X.T @ (final.w * final.z), rtol=1e-12)
     np.testing.assert_allclose(score, X.T @ (w * (y - final.mu)), rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(res.cov_params(), np.linalg.inv(gram), rtol=1e-10)
+
+
+def test_rank_check_from_the_first_normal_equations_agrees_with_the_exact_check(monkeypatch):
+    """``GLMProblem.check_rank`` passes from the first X'WX only when its bound proves
+    full rank; a near-aliased column (1 - R^2 above the tolerance 1e-12 but within
+    the bound's margin) is left to the exact pass over X, which accepts it, and
+    an aliased one is rejected by it."""
+    rng = np.random.default_rng(3)
+    n = 2000
+    x = rng.standard_normal(n)
+    y = rng.poisson(np.exp(0.3 + 0.2 * x)).astype(float)
+    exact = []
+    original = GLMProblem._check_rank_exactly
+    monkeypatch.setattr(GLMProblem, "_check_rank_exactly",
+                        lambda self: (exact.append(1), original(self))[1])
+    gt.fit(np.column_stack([np.ones(n), x]), y, family=gt.Poisson())
+    assert exact == []  # well conditioned: proved from X'WX, no pass of its own
+    # a column with 1 - R^2 between the tolerance and the bound's margin b / a times it
+    # (W = w mu at the data start, so b / a = max mu_0 / min mu_0)
+    mu0 = gt.Poisson().starting_mu(y)
+    pivot = 1e-12 * np.sqrt(mu0.max() / mu0.min())
+    base = np.column_stack([np.ones(n), x])
+    other = rng.standard_normal(n)
+    other -= base @ np.linalg.lstsq(base, other, rcond=None)[0]  # orthogonal to 1 and x
+    other *= np.sqrt(pivot / (1 - pivot) * (x @ x) / (other @ other))
+    X = np.column_stack([base, x + other])
+    problem = GLMProblem(X, y, gt.Poisson())
+    irls.initial_state(problem)
+    assert exact == [1] and problem.rank_checked
+    with pytest.raises(ValueError, match=r"aliased column\(s\): x2"):
+        irls.initial_state(GLMProblem(np.column_stack([X[:, :2], 2 * x]), y, gt.Poisson()))
 
 
 def test_a_replaced_state_does_not_inherit_normal_equations_of_other_weights():
@@ -101,3 +133,35 @@ def test_weighted_normal_equations_with_two_right_hand_sides():
     np.testing.assert_allclose(xt, X.T @ rhs, rtol=1e-12)
     _, xt0 = weighted_normal_equations(X, w, rhs[:, 0])
     np.testing.assert_allclose(xt[:, 0], xt0, rtol=1e-13)
+
+
+def test_fast_elementwise_kernels_equal_the_scipy_definitions():
+    """The vectorised y ln(y/mu), y ln(mu) and ln y! of ``families`` (no masked ufuncs, no
+    per-element special functions) against scipy, edge rows included: y = 0 next to
+    mu = 0, a tiny mu that makes y / mu overflow, non-integer y, and counts beyond the
+    table."""
+    from scipy import special
+
+    from glmteach.families import (
+        LOG_FACTORIAL_TABLE_UP_TO,
+        _log_factorial,
+        _xlogy,
+        _y_log_y_over_mu,
+    )
+
+    rng = np.random.default_rng(5)
+    y = rng.poisson(3.0, 20_000).astype(float)
+    mu = rng.gamma(2.0, 1.5, 20_000)
+    y[:4], mu[:4] = [0.0, 0.0, 2.0, 1.0], [0.0, 1e-320, 1e-310, 1e300]
+    out = _y_log_y_over_mu(y, mu)
+    positive = y[4:] > 0
+    ratio = np.where(positive, y[4:], 1.0) / mu[4:]
+    np.testing.assert_array_equal(out[4:], np.where(positive, y[4:] * np.log(ratio), 0.0))
+    np.testing.assert_allclose(out[:4], [0.0, 0.0, 2 * (np.log(2.0) - np.log(1e-310)),
+                                         np.log(1e-300)], rtol=1e-15)
+    assert _y_log_y_over_mu(0.0, 0.0) == 0.0 and _y_log_y_over_mu(2.0, 0.0) == np.inf
+    np.testing.assert_allclose(_xlogy(y, mu)[1:], special.xlogy(y, mu)[1:], rtol=1e-15)
+    assert _xlogy(y, mu)[0] == 0.0
+    np.testing.assert_array_equal(_log_factorial(y), special.gammaln(y + 1))  # the table
+    for odd in (y + 0.5, np.r_[y, LOG_FACTORIAL_TABLE_UP_TO + 1.0]):  # gammaln itself
+        np.testing.assert_array_equal(_log_factorial(odd), special.gammaln(odd + 1))
