@@ -125,6 +125,16 @@ def _log_factorial(y) -> np.ndarray:
     return special.gammaln(y + 1)
 
 
+def _gammaln_of_weights(x) -> np.ndarray | float:
+    """ln Gamma(x) for a per-row parameter such as the gamma shape w_i / phi: computed
+    once when every row has the same value (equal prior weights, the usual case), which
+    gives the very same numbers without a special function per row."""
+    x = _as_float(x)
+    if x.ndim == 1 and x.size > 1 and x[0] == x[-1] and np.all(x == x[0]):
+        return float(special.gammaln(x[0]))
+    return special.gammaln(x)
+
+
 def _stirling_correction(x) -> np.ndarray:
     """delta(x) = ln Gamma(x) - [(x - 1/2) ln x - x + ln(2 pi)/2], for x >= 1e4 (three
     terms of the asymptotic series 1/(12x) - 1/(360x^3) + 1/(1260x^5); error < 1e-37)."""
@@ -579,7 +589,7 @@ class Gamma(Family):
 
     def S(self, y, phi):
         phi = _as_float(phi)
-        return -np.log(phi) / phi - special.gammaln(1.0 / phi) + (1.0 / phi - 1.0) * np.log(y)
+        return -np.log(phi) / phi - _gammaln_of_weights(1.0 / phi) + (1.0 / phi - 1.0) * np.log(y)
 
     def variance(self, mu):
         return _as_float(mu) ** 2
@@ -596,7 +606,7 @@ class Gamma(Family):
         y = _as_float(y)
         return (
             shape * np.log(shape * y / mu) - shape * y / mu
-            - special.gammaln(shape) - np.log(y)
+            - _gammaln_of_weights(shape) - np.log(y)
         )
 
     def anscombe_transform(self, y):

@@ -136,14 +136,15 @@ def test_weighted_normal_equations_with_two_right_hand_sides():
 
 
 def test_fast_elementwise_kernels_equal_the_scipy_definitions():
-    """The vectorised y ln(y/mu), y ln(mu) and ln y! of ``families`` (no masked ufuncs, no
-    per-element special functions) against scipy, edge rows included: y = 0 next to
-    mu = 0, a tiny mu that makes y / mu overflow, non-integer y, and counts beyond the
-    table."""
+    """The vectorised y ln(y/mu), y ln(mu), ln y! and ln Gamma(shape) of ``families`` (no
+    masked ufuncs, no per-element special functions) against scipy, edge rows included:
+    y = 0 next to mu = 0, a tiny mu that makes y / mu overflow, non-integer y, and counts
+    beyond the table."""
     from scipy import special
 
     from glmteach.families import (
         LOG_FACTORIAL_TABLE_UP_TO,
+        _gammaln_of_weights,
         _log_factorial,
         _xlogy,
         _y_log_y_over_mu,
@@ -165,3 +166,6 @@ def test_fast_elementwise_kernels_equal_the_scipy_definitions():
     np.testing.assert_array_equal(_log_factorial(y), special.gammaln(y + 1))  # the table
     for odd in (y + 0.5, np.r_[y, LOG_FACTORIAL_TABLE_UP_TO + 1.0]):  # gammaln itself
         np.testing.assert_array_equal(_log_factorial(odd), special.gammaln(odd + 1))
+    for shape in (np.full(50, 2.5), np.linspace(0.5, 3.0, 50)):  # equal, then unequal
+        np.testing.assert_array_equal(np.broadcast_to(_gammaln_of_weights(shape), 50),
+                                      special.gammaln(shape))
