@@ -476,7 +476,7 @@ class GLMProblem:
         (``glmteach.linalg.aliased_columns``).  That takes one pass over X, unless:
 
         ``gram`` = X' W X at working weights W = w d (a fit's first normal equations,
-        ``irls.initial_state``), with a < d_i < b on the rows of positive weight.  The
+        ``irls.initial_state``), with a <= d_i <= b on the rows of positive weight.  The
         residual sum of squares of column j on the others, and its squared norm, change
         under the weights d by factors between a and b, so 1 - R_j^2 changes by at most
         the factor b / a: when every pivot of ``gram`` is at least b / a times the
