@@ -130,7 +130,7 @@ def _gammaln_of_weights(x) -> np.ndarray | float:
     once when every row has the same value (equal prior weights, the usual case), which
     gives the very same numbers without a special function per row."""
     x = _as_float(x)
-    if x.ndim == 1 and x.size > 1 and x[0] == x[-1] and np.all(x == x[0]):
+    if x.ndim == 1 and x.size > 1 and np.all(x == x[0]):
         return float(special.gammaln(x[0]))
     return special.gammaln(x)
 

@@ -47,7 +47,7 @@ def weighted_column_sums_of_squares(X: np.ndarray, weights: np.ndarray) -> np.nd
     in one blocked pass over X (squares of a block of rows, then one matrix-vector
     product), a fifth of the time of the whole X' W X."""
     n, p = X.shape
-    rows = max(64, BLOCK_BYTES // (8 * p))
+    rows = _block_rows(p)
     buffer = np.empty((min(rows, n), p))
     sums = np.zeros(p)
     for start in range(0, n, rows):
@@ -75,7 +75,7 @@ def weighted_normal_equations(X: np.ndarray, weights: np.ndarray,
     Memory: p x p plus one block - no n x n matrix and no n x p copy of X.
     """
     n, p = X.shape
-    rows = max(64, BLOCK_BYTES // (8 * p))
+    rows = _block_rows(p)
     signed = bool(np.any(weights < 0))
     row_factor = weights if signed else np.sqrt(weights)  # scaled: W X_b or sqrt(W) X_b
     buffer = np.empty((min(rows, n), p))
@@ -96,6 +96,11 @@ def weighted_normal_equations(X: np.ndarray, weights: np.ndarray,
     else:
         gram = np.triu(gram) + np.triu(gram, 1).T
     return gram if rhs is None else (gram, xt_rhs)
+
+
+def _block_rows(p: int) -> int:
+    """Rows per block of an n x p X: about ``BLOCK_BYTES`` of it."""
+    return max(64, BLOCK_BYTES // (8 * p))
 
 
 def cholesky_solver(matrix: np.ndarray) -> Solver | None:
