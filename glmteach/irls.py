@@ -284,12 +284,12 @@ def fisher_normal_equations(state: IterationState, problem: GLMProblem):
     cached = state._normal_equations.get("fisher")
     if cached is None or cached[0] is not problem.X:  # (X: the problem it was formed on)
         W = state.w
-        rhs = np.empty((problem.n, 2))
-        np.multiply(W, state.z, out=rhs[:, 0])
-        np.subtract(state.z, state.eta, out=rhs[:, 1])
-        rhs[:, 1] += problem.offset
-        rhs[:, 1] *= W
-        gram, xt_rhs = problem.weighted_normal_equations(W, rhs)
+        rhs = np.empty((2, problem.n))  # (the two n-vectors contiguous: see the pass)
+        np.multiply(W, state.z, out=rhs[0])
+        np.subtract(state.z, state.eta, out=rhs[1])
+        rhs[1] += problem.offset
+        rhs[1] *= W
+        gram, xt_rhs = problem.weighted_normal_equations(W, rhs.T)
         cached = (problem.X, gram, xt_rhs[:, 0], xt_rhs[:, 1])
         state._normal_equations["fisher"] = cached
     return cached[1], cached[2], cached[3]

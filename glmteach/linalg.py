@@ -14,13 +14,13 @@ it (``problem``, ``irls``, a chunked back end) can use it.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 import numpy as np
 from scipy import linalg
-from scipy.linalg import blas
 
-__all__ = ["BLOCK_BYTES", "crossprod", "weighted_column_sums_of_squares",
+__all__ = ["BLOCK_BYTES", "crossprod", "blas_threads_for", "weighted_column_sums_of_squares",
            "weighted_normal_equations", "cholesky_solver",
            "solve_weighted_least_squares", "aliased_columns"]
 
@@ -31,15 +31,41 @@ BLOCK_BYTES = 1 << 20
 
 Solver = Callable[[np.ndarray], np.ndarray]
 
+# The blocked pass makes one small BLAS product per block of rows.  With p columns a block
+# product costs about BLOCK_BYTES / 8 * p flops; up to SINGLE_THREAD_MAX_P columns that is
+# too little work to share: waking the BLAS's other threads for every block costs more
+# than it saves (benchmarks/README.md machine, 2 cores, 1e6 x 20: 38 ms with one thread,
+# 40-70 ms with two; 4e5 x 50: 54 against 78 ms; but 1e5 x 200: 122 against 87 ms).
+# So ``GLMProblem.weighted_normal_equations`` asks the BLAS for one thread while a large
+# pass with few columns runs (``blas_threads_for``); the matrix-vector products X beta,
+# which read X at memory speed and gain from a second thread, keep the default.
+SINGLE_THREAD_MAX_P = 64
+SINGLE_THREAD_MIN_SIZE = 1_000_000  # n * p below this: leave the BLAS alone
+_blas_controller = None
+
 
 def crossprod(A: np.ndarray) -> np.ndarray:
-    """A'A by one BLAS ``syrk`` call (half the work of ``A.T @ A``), as a full symmetric
-    matrix, without copying A whether it is stored by rows or by columns."""
-    if A.flags.c_contiguous:  # A' is then a column-major p x n matrix: syrk(A') = A'A
-        upper = blas.dsyrk(1.0, A.T, trans=0)
-    else:
-        upper = blas.dsyrk(1.0, np.asfortranarray(A), trans=1)
-    return np.triu(upper) + np.triu(upper, 1).T
+    """A'A as a full symmetric matrix: numpy's ``A.T @ A`` calls BLAS ``syrk`` (half the
+    work of a general product) on A as it is stored, by rows or by columns, without a
+    copy."""
+    return A.T @ A
+
+
+@contextlib.contextmanager
+def blas_threads_for(n: int, p: int):
+    """Context for a blocked pass over an n x p X: the BLAS runs on one thread inside it
+    when p <= SINGLE_THREAD_MAX_P and n * p >= SINGLE_THREAD_MIN_SIZE (see there), and
+    is left as it is otherwise.  Uses ``threadpoolctl`` (imported only then); the previous thread
+    counts are restored on exit."""
+    global _blas_controller
+    if p > SINGLE_THREAD_MAX_P or n * p < SINGLE_THREAD_MIN_SIZE:
+        yield
+        return
+    if _blas_controller is None:
+        import threadpoolctl
+        _blas_controller = threadpoolctl.ThreadpoolController()
+    with _blas_controller.limit(limits=1, user_api="blas"):
+        yield
 
 
 def weighted_column_sums_of_squares(X: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -67,35 +93,38 @@ def weighted_normal_equations(X: np.ndarray, weights: np.ndarray,
     gives its own part and the parts add up: the function works on the whole X or on any
     block of its rows.  X is read in blocks of about ``BLOCK_BYTES``.  For weights w >= 0
     (Fisher scoring, and Newton's observed information with a canonical link) each block
-    is scaled by sqrt(w) into a small buffer that is reused, and BLAS ``syrk`` adds
-    (sqrt(W) X_b)' (sqrt(W) X_b) to the upper triangle of the sum (half the work of a
-    general product); weights of either sign use one ``gemm`` per block.  X' rhs is
-    taken from the same block while it is still in the cache; ``rhs`` may be an (n, k)
-    array, giving the p x k matrix X' rhs of k right-hand sides from the same pass.
-    Memory: p x p plus one block - no n x n matrix and no n x p copy of X.
+    is scaled by sqrt(w) into a small buffer that is reused, and (sqrt(W) X_b)' (sqrt(W)
+    X_b) is added to the sum: numpy's ``A.T @ A`` calls BLAS ``syrk`` (half the work of
+    a general product; on the machine of benchmarks/README.md numpy's BLAS does it in
+    half the time of SciPy's ``dsyrk``).  Weights of either sign use one general product
+    per block.  X' rhs is taken from the same block while it is still in the cache, one
+    matrix-vector product per right-hand side (faster than one n x p by p x k product
+    for a few columns); ``rhs`` may be an (n, k) array, giving the p x k matrix X' rhs
+    of k right-hand sides from the same pass (stored by columns, ``rhs.T`` contiguous,
+    it is read without a copy).  Memory: p x p plus one block - no n x n matrix and no
+    n x p copy of X.
     """
     n, p = X.shape
     rows = _block_rows(p)
     signed = bool(np.any(weights < 0))
     row_factor = weights if signed else np.sqrt(weights)  # scaled: W X_b or sqrt(W) X_b
     buffer = np.empty((min(rows, n), p))
-    gram = np.zeros((p, p), order="F")
-    xt_rhs = None if rhs is None else np.zeros((p, *rhs.shape[1:]))
+    gram = np.zeros((p, p))
+    columns = None if rhs is None else np.ascontiguousarray(np.atleast_2d(np.asarray(rhs).T))
+    xt_rhs = None if columns is None else np.zeros((columns.shape[0], p))
     for start in range(0, n, rows):
         block = X[start:start + rows]
         scaled = buffer[:block.shape[0]]
         np.multiply(block, row_factor[start:start + rows, None], out=scaled)
-        if signed:
-            gram += block.T @ scaled
-        else:  # gram += scaled' scaled (upper triangle, in place)
-            gram = blas.dsyrk(1.0, scaled.T, beta=1.0, c=gram, trans=0, overwrite_c=1)
-        if rhs is not None:
-            xt_rhs += block.T @ rhs[start:start + rows]
+        gram += (block.T @ scaled) if signed else (scaled.T @ scaled)
+        if columns is not None:
+            for j, column in enumerate(columns):
+                xt_rhs[j] += column[start:start + rows] @ block
     if signed:  # rounding makes X_b' (W X_b) asymmetric in the last bits
         gram = (gram + gram.T) / 2.0
-    else:
-        gram = np.triu(gram) + np.triu(gram, 1).T
-    return gram if rhs is None else (gram, xt_rhs)
+    if xt_rhs is None:
+        return gram
+    return gram, (xt_rhs[0] if np.ndim(rhs) == 1 else xt_rhs.T)
 
 
 def _block_rows(p: int) -> int:

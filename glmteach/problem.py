@@ -525,8 +525,11 @@ class GLMProblem:
 
     def weighted_normal_equations(self, weights: np.ndarray, rhs: np.ndarray | None = None):
         """X' diag(weights) X, and X' rhs when ``rhs`` is given, in one blocked pass over
-        this problem's X: ``glmteach.linalg.weighted_normal_equations(self.X, weights, rhs)``."""
-        return LA.weighted_normal_equations(self.X, weights, rhs)
+        this problem's X: ``glmteach.linalg.weighted_normal_equations(self.X, weights, rhs)``,
+        with the BLAS on one thread where its block products are too small to share
+        (``glmteach.linalg.blas_threads_for``)."""
+        with LA.blas_threads_for(self.n, self.p):
+            return LA.weighted_normal_equations(self.X, weights, rhs)
 
     # -- quantities of a mean vector ------------------------------------------------
     @property

@@ -133,6 +133,29 @@ def test_weighted_normal_equations_with_two_right_hand_sides():
     np.testing.assert_allclose(xt, X.T @ rhs, rtol=1e-12)
     _, xt0 = weighted_normal_equations(X, w, rhs[:, 0])
     np.testing.assert_allclose(xt[:, 0], xt0, rtol=1e-13)
+    # stored by columns (how a fit passes them: rhs.T contiguous) - the same numbers
+    gram_f, xt_f = weighted_normal_equations(X, w, np.asfortranarray(rhs))
+    np.testing.assert_array_equal(gram_f, gram)
+    np.testing.assert_array_equal(xt_f, xt)
+
+
+def test_blas_runs_on_one_thread_only_inside_a_large_pass_with_few_columns():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    from glmteach.linalg import SINGLE_THREAD_MAX_P, SINGLE_THREAD_MIN_SIZE, blas_threads_for
+
+    def blas_threads():
+        return [lib["num_threads"] for lib in threadpoolctl.threadpool_info()
+                if lib["user_api"] == "blas"]
+
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        before = blas_threads()
+        with blas_threads_for(SINGLE_THREAD_MIN_SIZE // 20, 20):
+            assert set(blas_threads()) == {1}
+        assert blas_threads() == before  # restored
+        with blas_threads_for(100, 20):  # small: left alone
+            assert blas_threads() == before
+        with blas_threads_for(10**7, SINGLE_THREAD_MAX_P + 1):  # many columns: left alone
+            assert blas_threads() == before
 
 
 def test_fast_elementwise_kernels_equal_the_scipy_definitions():
