@@ -207,6 +207,21 @@ class Interval:
             inside &= (x <= self.upper) if self.upper_closed else (x < self.upper)
         return inside
 
+    def contains_all(self, x) -> bool:
+        """True when every x is inside the interval and finite: ``contains(x).all()``
+        with ``isfinite``, from the smallest and the largest x (two reductions, no
+        n-vector of booleans; a NaN makes both NaN, and every comparison with NaN is
+        False)."""
+        x = _as_float(x)
+        if x.size == 0:
+            return True
+        lo, hi = np.min(x), np.max(x)
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            return False
+        low_ok = (lo >= self.lower) if self.lower_closed else (lo > self.lower)
+        high_ok = (hi <= self.upper) if self.upper_closed else (hi < self.upper)
+        return bool(low_ok and high_ok)
+
     def describe(self) -> str:
         """The interval in words, for error messages ("positive numbers (y > 0)")."""
         lo, hi = np.isfinite(self.lower), np.isfinite(self.upper)
@@ -366,8 +381,7 @@ class Family:
 
     def valid_mu(self, mu) -> bool:
         """True when every mean is finite and inside the family's ``mu_domain``."""
-        mu = _as_float(mu)
-        return bool(np.all(np.isfinite(mu)) and np.all(self.mu_domain.contains(mu)))
+        return self.mu_domain.contains_all(mu)
 
     def edge_rows(self, y, mu, edge: float) -> np.ndarray:
         """Rows whose response sits on a closed, finite end of the support that is also

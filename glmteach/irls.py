@@ -156,15 +156,17 @@ class IterationState:
                                    solve=None)
 
 
-def working_response_and_weights(family: Family, y: np.ndarray, prior_weights: np.ndarray,
-                                 offset: np.ndarray, eta: np.ndarray, mu: np.ndarray):
+def working_response_and_weights(family: Family, y: np.ndarray,
+                                 prior_weights: np.ndarray | None,
+                                 offset: np.ndarray | None, eta: np.ndarray, mu: np.ndarray):
     """(z, W): the working response and Fisher working weights at (eta, mu),
 
         z = eta - offset + (y - mu) g'(mu) ,      W = w / ( v(mu) g'(mu)^2 ) ,
 
     w the prior weights (Frees 2010, section 13.9.4).  A pure function of arrays, row by
     row: it works on all n rows or on any block of them (a chunked back end calls it
-    block by block).  ``family`` carries its link.
+    block by block).  ``family`` carries its link.  ``prior_weights=None`` means all 1
+    and ``offset=None`` no offset (the same numbers, one pass over an n-vector less).
 
     Written with d mu / d eta = 1 / g'(mu) from the link's ``inverse_deriv(eta)``, and
     W as w (d mu/d eta) [(d mu/d eta) / v(mu)], so that the square of a tiny
@@ -182,16 +184,18 @@ def working_response_and_weights(family: Family, y: np.ndarray, prior_weights: n
         # (in place where the arrays are this function's own: at large n every n-vector
         # less is a pass over memory less)
         working_residual = np.divide(y_minus_mu, mu_eta)  # (y - mu) g'(mu)
-        z = np.subtract(eta, offset)
-        z += working_residual
+        z = np.add(eta, working_residual) if offset is None else np.subtract(eta, offset)
+        if offset is not None:
+            z += working_residual
         W = np.divide(mu_eta, var)
         W *= mu_eta
-        W *= prior_weights  # w / (v(mu) g'(mu)^2)
+        if prior_weights is not None:
+            W *= prior_weights  # w / (v(mu) g'(mu)^2)
         all_finite = np.isfinite(np.sum(W) + np.sum(working_residual))
     if not all_finite:  # rare: find the rows to repair
         overflow = ~np.isfinite(working_residual)
         W[~np.isfinite(W) | (var == 0) | overflow] = 0.0
-        z[overflow] = (eta - offset)[overflow]
+        z[overflow] = eta[overflow] if offset is None else (eta - offset)[overflow]
     return z, W
 
 
@@ -199,8 +203,9 @@ def _state(problem: GLMProblem, iteration: int, params, eta, mu, step_size: floa
            deviance: float | None = None, **step) -> IterationState:
     """The state at mean ``mu``: z and W, the deviance and the llf all follow from it.
     ``step`` holds what the step that led here used (``information`` and ``solve``)."""
-    z, W = working_response_and_weights(problem.family, problem.y, problem.weights,
-                                        problem.offset, eta, mu)
+    z, W = working_response_and_weights(
+        problem.family, problem.y, None if problem.unit_weights else problem.weights,
+        problem.offset if problem.has_offset else None, eta, mu)
     deviance = problem.deviance(mu) if deviance is None else deviance
     return IterationState(
         iteration=iteration, params=params, eta=eta, mu=mu, z=z, w=W, deviance=deviance,
@@ -287,7 +292,8 @@ def fisher_normal_equations(state: IterationState, problem: GLMProblem):
         rhs = np.empty((2, problem.n))  # (the two n-vectors contiguous: see the pass)
         np.multiply(W, state.z, out=rhs[0])
         np.subtract(state.z, state.eta, out=rhs[1])
-        rhs[1] += problem.offset
+        if problem.has_offset:
+            rhs[1] += problem.offset
         rhs[1] *= W
         gram, xt_rhs = problem.weighted_normal_equations(W, rhs.T)
         cached = (problem.X, gram, xt_rhs[:, 0], xt_rhs[:, 1])
@@ -387,7 +393,8 @@ def _step_towards(state: IterationState, problem: GLMProblem, target: np.ndarray
         else:
             params = state.params + step * (target - state.params)
         eta = problem.X @ params
-        eta += problem.offset  # (in place: one n-vector per trial, not two)
+        if problem.has_offset:
+            eta += problem.offset  # (in place: one n-vector per trial, not two)
         with np.errstate(all="ignore"):
             mu = link.inverse(eta)
             if not fam.valid_mu(mu):

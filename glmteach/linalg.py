@@ -106,7 +106,7 @@ def weighted_normal_equations(X: np.ndarray, weights: np.ndarray,
     """
     n, p = X.shape
     rows = _block_rows(p)
-    signed = bool(np.any(weights < 0))
+    signed = weights.size > 0 and bool(np.min(weights) < 0)  # (no n-vector of booleans)
     row_factor = weights if signed else np.sqrt(weights)  # scaled: W X_b or sqrt(W) X_b
     buffer = np.empty((min(rows, n), p))
     gram = np.zeros((p, p))

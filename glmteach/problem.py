@@ -364,6 +364,10 @@ class GLMProblem:
         if self.exposure is not None:
             self.exposure = _owned(self.exposure, exposure)
         self.n, self.p = n, p
+        # (a fit skips adding a zero offset and multiplying by unit weights: two passes
+        # over an n-vector less per iteration)
+        self.has_offset = bool(np.any(self.offset))
+        self.unit_weights = bool(np.all(self.weights == 1.0))
         self.nobs = self._count_observations()
         self._saturated_llf: tuple[float, float] | None = None  # (scale, llf(y)): loglike
         # s_j = sqrt(sum_i w_i x_ij^2 / sum_i w_i), the root mean square of column j, which

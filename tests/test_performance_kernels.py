@@ -192,3 +192,34 @@ def test_fast_elementwise_kernels_equal_the_scipy_definitions():
     for shape in (np.full(50, 2.5), np.linspace(0.5, 3.0, 50)):  # equal, then unequal
         np.testing.assert_array_equal(np.broadcast_to(_gammaln_of_weights(shape), 50),
                                       special.gammaln(shape))
+
+
+def test_contains_all_is_contains_and_finite_for_every_edge():
+    from glmteach.families import Interval
+
+    values = [0.0, 1.0, -1.0, 1e-300, np.inf, -np.inf, np.nan, 0.5]
+    intervals = [Interval(0.0, np.inf), Interval(0.0, 1.0, True, True), Interval(0.0, 1.0),
+                 Interval(), Interval(-np.inf, 0.0, upper_closed=True)]
+    rng = np.random.default_rng(1)
+    for interval in intervals:
+        for _ in range(200):
+            x = rng.choice(values, size=rng.integers(1, 5))
+            expected = bool(np.all(np.isfinite(x)) and np.all(interval.contains(x)))
+            assert interval.contains_all(x) == expected, (interval, x)
+        assert interval.contains_all(np.array([]))
+
+
+def test_no_offset_and_unit_weights_shortcuts_give_the_same_numbers():
+    X, y, _ = _data(gt.Poisson())
+    eta = X @ np.array([0.2, 0.1, -0.1, 0.05])
+    mu = np.exp(eta)
+    family = gt.Poisson()
+    full = irls.working_response_and_weights(family, y, np.ones_like(y), np.zeros_like(y),
+                                             eta, mu)
+    short = irls.working_response_and_weights(family, y, None, None, eta, mu)
+    for a, b in zip(full, short, strict=True):
+        np.testing.assert_array_equal(a, b)
+    problem = GLMProblem(X, y, family)
+    assert not problem.has_offset and problem.unit_weights
+    shifted = GLMProblem(X, y, family, offset=np.full(len(y), 0.3), weights=np.full(len(y), 2.0))
+    assert shifted.has_offset and not shifted.unit_weights
