@@ -264,7 +264,7 @@ def _initial_state(problem: GLMProblem, start) -> IterationState:
         k = int(np.count_nonzero(~np.isfinite(start)))
         raise ValueError(f"start: must be {problem.p} finite coefficients; {k} of them "
                          f"{'is' if k == 1 else 'are'} NaN or infinite")
-    eta = problem.X @ start + problem.offset
+    eta = problem.linear_predictor(start)
     mu = problem.link.inverse(eta)
     if not problem.family.valid_mu(mu):
         raise ValueError(
@@ -335,7 +335,7 @@ def _newton_plan(state: IterationState, problem: GLMProblem):
 def _deviance_at(params: np.ndarray, problem: GLMProblem) -> float:
     """The deviance at coefficients ``params`` (inf outside the mean space)."""
     with np.errstate(all="ignore"):
-        mu = problem.link.inverse(problem.X @ params + problem.offset)
+        mu = problem.link.inverse(problem.linear_predictor(params))
         if not problem.family.valid_mu(mu):
             return float("inf")
         dev = problem.deviance(mu)
@@ -392,9 +392,7 @@ def _step_towards(state: IterationState, problem: GLMProblem, target: np.ndarray
             params = target
         else:
             params = state.params + step * (target - state.params)
-        eta = problem.X @ params
-        if problem.has_offset:
-            eta += problem.offset  # (in place: one n-vector per trial, not two)
+        eta = problem.linear_predictor(params)
         with np.errstate(all="ignore"):
             mu = link.inverse(eta)
             if not fam.valid_mu(mu):

@@ -15,12 +15,14 @@ it (``problem``, ``irls``, a chunked back end) can use it.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from scipy import linalg
 
-__all__ = ["BLOCK_BYTES", "crossprod", "blas_threads_for", "weighted_column_sums_of_squares",
+__all__ = ["BLOCK_BYTES", "crossprod", "threads_for_pass", "matvec", "weighted_column_sums_of_squares",
            "weighted_normal_equations", "cholesky_solver",
            "solve_weighted_least_squares", "aliased_columns"]
 
@@ -34,14 +36,18 @@ Solver = Callable[[np.ndarray], np.ndarray]
 # The blocked pass makes one small BLAS product per block of rows.  With p columns a block
 # product costs about BLOCK_BYTES / 8 * p flops; up to SINGLE_THREAD_MAX_P columns that is
 # too little work to share: waking the BLAS's other threads for every block costs more
-# than it saves (benchmarks/README.md machine, 2 cores, 1e6 x 20: 38 ms with one thread,
-# 40-70 ms with two; 4e5 x 50: 54 against 78 ms; but 1e5 x 200: 122 against 87 ms).
-# So ``GLMProblem.weighted_normal_equations`` asks the BLAS for one thread while a large
-# pass with few columns runs (``blas_threads_for``); the matrix-vector products X beta,
-# which read X at memory speed and gain from a second thread, keep the default.
+# than it saves (benchmarks/README.md machine, 2 cores, 1e6 x 20: 33 ms with one thread,
+# 40-80 ms with two; 4e5 x 50: 54 against 78 ms; but 1e5 x 200: 122 against 87 ms).
+# So a large pass with few columns runs the BLAS on one thread and shares the rows out
+# instead (``threads_for_pass``): parts of PART_BLOCKS blocks go to a pool of threads,
+# one per CPU (numpy's ``dot`` and ufuncs release the GIL; 1e6 x 20: 33 -> 19-27 ms on
+# 2 cores).  The parts depend on n and p only, and their sums are added in order, so the
+# result is the same whatever the number of threads.
 SINGLE_THREAD_MAX_P = 64
-SINGLE_THREAD_MIN_SIZE = 1_000_000  # n * p below this: leave the BLAS alone
+SINGLE_THREAD_MIN_SIZE = 1_000_000  # n * p below this: one thread, the BLAS left alone
+PART_BLOCKS = 16
 _blas_controller = None
+_pools: dict[int, ThreadPoolExecutor] = {}
 
 
 def crossprod(A: np.ndarray) -> np.ndarray:
@@ -52,20 +58,23 @@ def crossprod(A: np.ndarray) -> np.ndarray:
 
 
 @contextlib.contextmanager
-def blas_threads_for(n: int, p: int):
-    """Context for a blocked pass over an n x p X: the BLAS runs on one thread inside it
-    when p <= SINGLE_THREAD_MAX_P and n * p >= SINGLE_THREAD_MIN_SIZE (see there), and
-    is left as it is otherwise.  Uses ``threadpoolctl`` (imported only then); the previous thread
-    counts are restored on exit."""
+def threads_for_pass(n: int, p: int):
+    """Context for a blocked pass over an n x p X; yields the number of threads the pass
+    should share its rows among (``threads`` of ``weighted_normal_equations``).  When p
+    <= SINGLE_THREAD_MAX_P and n * p >= SINGLE_THREAD_MIN_SIZE (see there) the BLAS runs
+    on one thread inside it (``threadpoolctl``, imported only then; the previous thread
+    counts are restored on exit) and the yield is the number of CPUs this process may
+    use; otherwise the BLAS is left as it is and the yield is 1."""
     global _blas_controller
     if p > SINGLE_THREAD_MAX_P or n * p < SINGLE_THREAD_MIN_SIZE:
-        yield
+        yield 1
         return
     if _blas_controller is None:
         import threadpoolctl
         _blas_controller = threadpoolctl.ThreadpoolController()
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     with _blas_controller.limit(limits=1, user_api="blas"):
-        yield
+        yield max(1, cpus or 1)
 
 
 def weighted_column_sums_of_squares(X: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -85,7 +94,7 @@ def weighted_column_sums_of_squares(X: np.ndarray, weights: np.ndarray) -> np.nd
 
 
 def weighted_normal_equations(X: np.ndarray, weights: np.ndarray,
-                              rhs: np.ndarray | None = None):
+                              rhs: np.ndarray | None = None, threads: int = 1):
     """X' W X with W = diag(weights), and X' rhs when ``rhs`` is given, in one pass over
     the rows of X (in a fit, ``weights`` are the working weights W_i of a step).
 
@@ -94,37 +103,84 @@ def weighted_normal_equations(X: np.ndarray, weights: np.ndarray,
     block of its rows.  X is read in blocks of about ``BLOCK_BYTES``.  For weights w >= 0
     (Fisher scoring, and Newton's observed information with a canonical link) each block
     is scaled by sqrt(w) into a small buffer that is reused, and (sqrt(W) X_b)' (sqrt(W)
-    X_b) is added to the sum: numpy's ``A.T @ A`` calls BLAS ``syrk`` (half the work of
-    a general product; on the machine of benchmarks/README.md numpy's BLAS does it in
-    half the time of SciPy's ``dsyrk``).  Weights of either sign use one general product
-    per block.  X' rhs is taken from the same block while it is still in the cache, one
-    matrix-vector product per right-hand side (faster than one n x p by p x k product
-    for a few columns); ``rhs`` may be an (n, k) array, giving the p x k matrix X' rhs
-    of k right-hand sides from the same pass (stored by columns, ``rhs.T`` contiguous,
-    it is read without a copy).  Memory: p x p plus one block - no n x n matrix and no
-    n x p copy of X.
+    X_b) is added to the sum: numpy's ``dot`` of A' and A calls BLAS ``syrk`` (half the
+    work of a general product; on the machine of benchmarks/README.md numpy's BLAS does
+    it in half the time of SciPy's ``dsyrk``).  Weights of either sign use one general
+    product per block.  X' rhs is taken from the same block while it is still in the
+    cache, one matrix-vector product per right-hand side (faster than one n x p by p x k
+    product for a few columns); ``rhs`` may be an (n, k) array, giving the p x k matrix
+    X' rhs of k right-hand sides from the same pass (stored by columns, ``rhs.T``
+    contiguous, it is read without a copy).  The blocks are summed in parts of
+    PART_BLOCKS blocks, and the parts in order; ``threads`` > 1 shares the parts among
+    that many threads, with the same result (see ``threads_for_pass``).  Memory: p x p
+    plus one block per thread - no n x n matrix and no n x p copy of X.
     """
     n, p = X.shape
     rows = _block_rows(p)
     signed = weights.size > 0 and bool(np.min(weights) < 0)  # (no n-vector of booleans)
     row_factor = weights if signed else np.sqrt(weights)  # scaled: W X_b or sqrt(W) X_b
-    buffer = np.empty((min(rows, n), p))
-    gram = np.zeros((p, p))
     columns = None if rhs is None else np.ascontiguousarray(np.atleast_2d(np.asarray(rhs).T))
-    xt_rhs = None if columns is None else np.zeros((columns.shape[0], p))
-    for start in range(0, n, rows):
-        block = X[start:start + rows]
-        scaled = buffer[:block.shape[0]]
-        np.multiply(block, row_factor[start:start + rows, None], out=scaled)
-        gram += (block.T @ scaled) if signed else (scaled.T @ scaled)
-        if columns is not None:
-            for j, column in enumerate(columns):
-                xt_rhs[j] += column[start:start + rows] @ block
+
+    def part(start: int) -> tuple[np.ndarray, np.ndarray | None]:
+        stop = min(start + rows * PART_BLOCKS, n)
+        buffer = np.empty((min(rows, stop - start), p))
+        gram = np.zeros((p, p))
+        xt_rhs = None if columns is None else np.zeros((columns.shape[0], p))
+        for first in range(start, stop, rows):
+            last = min(first + rows, stop)
+            block = X[first:last]
+            scaled = buffer[:last - first]
+            np.multiply(block, row_factor[first:last, None], out=scaled)
+            gram += np.dot(block.T, scaled) if signed else np.dot(scaled.T, scaled)
+            if columns is not None:
+                for j, column in enumerate(columns):
+                    xt_rhs[j] += np.dot(column[first:last], block)
+        return gram, xt_rhs
+
+    starts = range(0, n, rows * PART_BLOCKS)
+    if threads > 1 and len(starts) > 1:
+        parts = list(_pool(threads).map(part, starts))
+    else:
+        parts = [part(start) for start in starts]
+    gram, xt_rhs = parts[0]
+    for more_gram, more_rhs in parts[1:]:
+        gram += more_gram
+        if xt_rhs is not None:
+            xt_rhs += more_rhs
     if signed:  # rounding makes X_b' (W X_b) asymmetric in the last bits
         gram = (gram + gram.T) / 2.0
     if xt_rhs is None:
         return gram
     return gram, (xt_rhs[0] if np.ndim(rhs) == 1 else xt_rhs.T)
+
+
+def matvec(X: np.ndarray, v: np.ndarray, threads: int = 1) -> np.ndarray:
+    """X v (in a fit, the linear predictor X beta), computed in the parts of rows of
+    ``weighted_normal_equations`` and shared among ``threads`` threads like them.  Inside
+    ``threads_for_pass`` this matters beyond the product itself: a matrix-vector product
+    on the BLAS's own threads leaves them spinning for a while after it, on the cores the
+    next pass over X wants (1e6 x 20 on 2 cores: that pass took 38 ms instead of 22)."""
+    n, p = X.shape
+    out = np.empty(n)
+    part_rows = _block_rows(p) * PART_BLOCKS
+
+    def part(start: int) -> None:
+        np.dot(X[start:start + part_rows], v, out=out[start:start + part_rows])
+
+    starts = range(0, n, part_rows)
+    if threads > 1 and len(starts) > 1:
+        list(_pool(threads).map(part, starts))
+    else:
+        for start in starts:
+            part(start)
+    return out
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    """A pool of ``threads`` threads for ``weighted_normal_equations``, made once."""
+    if threads not in _pools:
+        _pools[threads] = ThreadPoolExecutor(threads, thread_name_prefix="glmteach")
+    return _pools[threads]
 
 
 def _block_rows(p: int) -> int:

@@ -527,13 +527,22 @@ class GLMProblem:
                    "non-zero has no estimate" if zero_w else "")
             )
 
+    def linear_predictor(self, params: np.ndarray) -> np.ndarray:
+        """eta = X params + offset, a new array (``glmteach.linalg.matvec``, on all CPUs
+        for a large X with few columns, like ``weighted_normal_equations``)."""
+        with LA.threads_for_pass(self.n, self.p) as threads:
+            eta = LA.matvec(self.X, np.asarray(params, dtype=float), threads=threads)
+        if self.has_offset:
+            eta += self.offset  # (in place: one n-vector, not two)
+        return eta
+
     def weighted_normal_equations(self, weights: np.ndarray, rhs: np.ndarray | None = None):
         """X' diag(weights) X, and X' rhs when ``rhs`` is given, in one blocked pass over
         this problem's X: ``glmteach.linalg.weighted_normal_equations(self.X, weights, rhs)``,
-        with the BLAS on one thread where its block products are too small to share
-        (``glmteach.linalg.blas_threads_for``)."""
-        with LA.blas_threads_for(self.n, self.p):
-            return LA.weighted_normal_equations(self.X, weights, rhs)
+        for a large X with few columns on all CPUs, the BLAS on one thread
+        (``glmteach.linalg.threads_for_pass``)."""
+        with LA.threads_for_pass(self.n, self.p) as threads:
+            return LA.weighted_normal_equations(self.X, weights, rhs, threads=threads)
 
     # -- quantities of a mean vector ------------------------------------------------
     @property

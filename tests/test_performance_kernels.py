@@ -141,7 +141,7 @@ def test_weighted_normal_equations_with_two_right_hand_sides():
 
 def test_blas_runs_on_one_thread_only_inside_a_large_pass_with_few_columns():
     threadpoolctl = pytest.importorskip("threadpoolctl")
-    from glmteach.linalg import SINGLE_THREAD_MAX_P, SINGLE_THREAD_MIN_SIZE, blas_threads_for
+    from glmteach.linalg import SINGLE_THREAD_MAX_P, SINGLE_THREAD_MIN_SIZE, threads_for_pass
 
     def blas_threads():
         return [lib["num_threads"] for lib in threadpoolctl.threadpool_info()
@@ -149,49 +149,32 @@ def test_blas_runs_on_one_thread_only_inside_a_large_pass_with_few_columns():
 
     with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
         before = blas_threads()
-        with blas_threads_for(SINGLE_THREAD_MIN_SIZE // 20, 20):
-            assert set(blas_threads()) == {1}
+        with threads_for_pass(SINGLE_THREAD_MIN_SIZE // 20, 20) as threads:
+            assert set(blas_threads()) == {1} and threads >= 1
         assert blas_threads() == before  # restored
-        with blas_threads_for(100, 20):  # small: left alone
-            assert blas_threads() == before
-        with blas_threads_for(10**7, SINGLE_THREAD_MAX_P + 1):  # many columns: left alone
-            assert blas_threads() == before
+        with threads_for_pass(100, 20) as threads:  # small: left alone, one thread
+            assert blas_threads() == before and threads == 1
+        with threads_for_pass(10**7, SINGLE_THREAD_MAX_P + 1) as threads:  # many columns
+            assert blas_threads() == before and threads == 1
 
 
-def test_fast_elementwise_kernels_equal_the_scipy_definitions():
-    """The vectorised y ln(y/mu), y ln(mu), ln y! and ln Gamma(shape) of ``families`` (no
-    masked ufuncs, no per-element special functions) against scipy, edge rows included:
-    y = 0 next to mu = 0, a tiny mu that makes y / mu overflow, non-integer y, and counts
-    beyond the table."""
-    from scipy import special
-
-    from glmteach.families import (
-        LOG_FACTORIAL_TABLE_UP_TO,
-        _gammaln_of_weights,
-        _log_factorial,
-        _xlogy,
-        _y_log_y_over_mu,
-    )
+@pytest.mark.parametrize("signed", [False, True])
+def test_the_pass_gives_the_same_numbers_whatever_the_number_of_threads(signed):
+    from glmteach.linalg import PART_BLOCKS, _block_rows
 
     rng = np.random.default_rng(5)
-    y = rng.poisson(3.0, 20_000).astype(float)
-    mu = rng.gamma(2.0, 1.5, 20_000)
-    y[:4], mu[:4] = [0.0, 0.0, 2.0, 1.0], [0.0, 1e-320, 1e-310, 1e300]
-    out = _y_log_y_over_mu(y, mu)
-    positive = y[4:] > 0
-    ratio = np.where(positive, y[4:], 1.0) / mu[4:]
-    np.testing.assert_array_equal(out[4:], np.where(positive, y[4:] * np.log(ratio), 0.0))
-    np.testing.assert_allclose(out[:4], [0.0, 0.0, 2 * (np.log(2.0) - np.log(1e-310)),
-                                         np.log(1e-300)], rtol=1e-15)
-    assert _y_log_y_over_mu(0.0, 0.0) == 0.0 and _y_log_y_over_mu(2.0, 0.0) == np.inf
-    np.testing.assert_allclose(_xlogy(y, mu)[1:], special.xlogy(y, mu)[1:], rtol=1e-15)
-    assert _xlogy(y, mu)[0] == 0.0
-    np.testing.assert_array_equal(_log_factorial(y), special.gammaln(y + 1))  # the table
-    for odd in (y + 0.5, np.r_[y, LOG_FACTORIAL_TABLE_UP_TO + 1.0]):  # gammaln itself
-        np.testing.assert_array_equal(_log_factorial(odd), special.gammaln(odd + 1))
-    for shape in (np.full(50, 2.5), np.linspace(0.5, 3.0, 50)):  # equal, then unequal
-        np.testing.assert_array_equal(np.broadcast_to(_gammaln_of_weights(shape), 50),
-                                      special.gammaln(shape))
+    p = 7
+    n = 3 * PART_BLOCKS * _block_rows(p) + 123  # four parts, the last one short
+    X = rng.standard_normal((n, p))
+    w = rng.uniform(0.0, 2.0, n) * (rng.choice([-1.0, 1.0], n) if signed else 1.0)
+    rhs = rng.standard_normal((2, n)).T
+    one = weighted_normal_equations(X, w, rhs, threads=1)
+    for threads in (2, 3, 8):
+        many = weighted_normal_equations(X, w, rhs, threads=threads)
+        np.testing.assert_array_equal(many[0], one[0])
+        np.testing.assert_array_equal(many[1], one[1])
+    np.testing.assert_allclose(one[0], X.T @ (w[:, None] * X), rtol=1e-11, atol=1e-9)
+    np.testing.assert_allclose(one[1], X.T @ rhs, rtol=1e-11, atol=1e-9)
 
 
 def test_contains_all_is_contains_and_finite_for_every_edge():
