@@ -22,8 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from scipy import linalg
 
-__all__ = ["BLOCK_BYTES", "crossprod", "threads_for_pass", "matvec", "weighted_column_sums_of_squares",
-           "weighted_normal_equations", "cholesky_solver",
+__all__ = ["BLOCK_BYTES", "crossprod", "threads_for_pass", "matvec",
+           "weighted_column_sums_of_squares", "weighted_normal_equations", "cholesky_solver",
            "solve_weighted_least_squares", "aliased_columns"]
 
 # X' W X is accumulated over blocks of rows of about this many bytes of X: small enough
