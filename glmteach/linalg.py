@@ -48,6 +48,8 @@ SINGLE_THREAD_MIN_SIZE = 1_000_000  # n * p below this: one thread, the BLAS lef
 PART_BLOCKS = 16
 _blas_controller = None
 _pools: dict[int, ThreadPoolExecutor] = {}
+if hasattr(os, "register_at_fork"):  # a forked child has none of the parent's threads
+    os.register_at_fork(after_in_child=_pools.clear)
 
 
 def crossprod(A: np.ndarray) -> np.ndarray:

@@ -177,6 +177,22 @@ def test_the_pass_gives_the_same_numbers_whatever_the_number_of_threads(signed):
     np.testing.assert_allclose(one[1], X.T @ rhs, rtol=1e-11, atol=1e-9)
 
 
+def test_matvec_is_x_times_v_whatever_the_number_of_threads():
+    from glmteach.linalg import PART_BLOCKS, _block_rows, matvec
+
+    rng = np.random.default_rng(6)
+    p = 5
+    n = 2 * PART_BLOCKS * _block_rows(p) + 7
+    X, v = rng.standard_normal((n, p)), rng.standard_normal(p)
+    one = matvec(X, v, threads=1)
+    np.testing.assert_allclose(one, X @ v, rtol=1e-14, atol=1e-14)
+    for threads in (2, 5):
+        np.testing.assert_array_equal(matvec(X, v, threads=threads), one)
+    problem = GLMProblem(X, rng.poisson(1.0, n).astype(float), gt.Poisson(),
+                         offset=np.full(n, 0.25))
+    np.testing.assert_array_equal(problem.linear_predictor(v), one + 0.25)
+
+
 def test_contains_all_is_contains_and_finite_for_every_edge():
     from glmteach.families import Interval
 
