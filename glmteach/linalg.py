@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 from scipy import linalg
 
-__all__ = ["BLOCK_BYTES", "crossprod", "threads_for_pass", "matvec",
+__all__ = ["BLOCK_BYTES", "crossprod", "threads_for_pass", "map_row_parts", "matvec",
            "weighted_column_sums_of_squares", "weighted_normal_equations", "cholesky_solver",
            "solve_weighted_least_squares", "aliased_columns"]
 
@@ -61,20 +61,20 @@ def crossprod(A: np.ndarray) -> np.ndarray:
 
 @contextlib.contextmanager
 def threads_for_pass(n: int, p: int):
-    """Context for a blocked pass over an n x p X; yields the number of threads the pass
-    should share its rows among (``threads`` of ``weighted_normal_equations``).  When p
-    <= SINGLE_THREAD_MAX_P and n * p >= SINGLE_THREAD_MIN_SIZE (see there) the BLAS runs
-    on one thread inside it (``threadpoolctl``, imported only then; the previous thread
-    counts are restored on exit) and the yield is the number of CPUs this process may
-    use; otherwise the BLAS is left as it is and the yield is 1."""
+    """Context for a pass of BLAS products over an n x p X; yields the number of threads
+    to share its rows among (``threads`` of ``weighted_normal_equations`` and
+    ``matvec``).  When p <= SINGLE_THREAD_MAX_P and n * p >= SINGLE_THREAD_MIN_SIZE (see
+    there) that is the number of CPUs this process may use, and the BLAS runs on one
+    thread inside the context (``threadpoolctl``, imported only then; the previous
+    thread counts are restored on exit); otherwise it is 1 and the BLAS is left alone."""
     global _blas_controller
     if p > SINGLE_THREAD_MAX_P or n * p < SINGLE_THREAD_MIN_SIZE:
         yield 1
         return
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if _blas_controller is None:
         import threadpoolctl
         _blas_controller = threadpoolctl.ThreadpoolController()
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     with _blas_controller.limit(limits=1, user_api="blas"):
         yield max(1, cpus or 1)
 
@@ -113,9 +113,10 @@ def weighted_normal_equations(X: np.ndarray, weights: np.ndarray,
     product for a few columns); ``rhs`` may be an (n, k) array, giving the p x k matrix
     X' rhs of k right-hand sides from the same pass (stored by columns, ``rhs.T``
     contiguous, it is read without a copy).  The blocks are summed in parts of
-    PART_BLOCKS blocks, and the parts in order; ``threads`` > 1 shares the parts among
-    that many threads, with the same result (see ``threads_for_pass``).  Memory: p x p
-    plus one block per thread - no n x n matrix and no n x p copy of X.
+    PART_BLOCKS blocks, and the parts in order (``map_row_parts``); ``threads`` > 1
+    shares the parts among that many threads, with the same result (see
+    ``threads_for_pass``).  Memory: p x p plus one block per thread - no n x n matrix
+    and no n x p copy of X.
     """
     n, p = X.shape
     rows = _block_rows(p)
@@ -123,8 +124,7 @@ def weighted_normal_equations(X: np.ndarray, weights: np.ndarray,
     row_factor = weights if signed else np.sqrt(weights)  # scaled: W X_b or sqrt(W) X_b
     columns = None if rhs is None else np.ascontiguousarray(np.atleast_2d(np.asarray(rhs).T))
 
-    def part(start: int) -> tuple[np.ndarray, np.ndarray | None]:
-        stop = min(start + rows * PART_BLOCKS, n)
+    def part(start: int, stop: int) -> tuple[np.ndarray, np.ndarray | None]:
         buffer = np.empty((min(rows, stop - start), p))
         gram = np.zeros((p, p))
         xt_rhs = None if columns is None else np.zeros((columns.shape[0], p))
@@ -139,11 +139,7 @@ def weighted_normal_equations(X: np.ndarray, weights: np.ndarray,
                     xt_rhs[j] += np.dot(column[first:last], block)
         return gram, xt_rhs
 
-    starts = range(0, n, rows * PART_BLOCKS)
-    if threads > 1 and len(starts) > 1:
-        parts = list(_pool(threads).map(part, starts))
-    else:
-        parts = [part(start) for start in starts]
+    parts = map_row_parts(part, n, p, threads)
     gram, xt_rhs = parts[0]
     for more_gram, more_rhs in parts[1:]:
         gram += more_gram
@@ -158,24 +154,31 @@ def weighted_normal_equations(X: np.ndarray, weights: np.ndarray,
 
 def matvec(X: np.ndarray, v: np.ndarray, threads: int = 1) -> np.ndarray:
     """X v (in a fit, the linear predictor X beta), computed in the parts of rows of
-    ``weighted_normal_equations`` and shared among ``threads`` threads like them.  Inside
-    ``threads_for_pass`` this matters beyond the product itself: a matrix-vector product
-    on the BLAS's own threads leaves them spinning for a while after it, on the cores the
-    next pass over X wants (1e6 x 20 on 2 cores: that pass took 38 ms instead of 22)."""
+    ``map_row_parts`` and shared among ``threads`` threads.  Inside ``threads_for_pass``
+    this matters beyond the product itself: a matrix-vector product on the BLAS's own
+    threads leaves them spinning for a while after it, on the cores the next pass over X
+    wants (1e6 x 20 on 2 cores: that pass took 38 ms instead of 22)."""
     n, p = X.shape
     out = np.empty(n)
-    part_rows = _block_rows(p) * PART_BLOCKS
 
-    def part(start: int) -> None:
-        np.dot(X[start:start + part_rows], v, out=out[start:start + part_rows])
+    def part(start: int, stop: int) -> None:
+        np.dot(X[start:stop], v, out=out[start:stop])
 
-    starts = range(0, n, part_rows)
-    if threads > 1 and len(starts) > 1:
-        list(_pool(threads).map(part, starts))
-    else:
-        for start in starts:
-            part(start)
+    map_row_parts(part, n, p, threads)
     return out
+
+
+def map_row_parts(function: Callable, n: int, p: int, threads: int = 1) -> list:
+    """[function(start, stop) for each part of the rows of an n x p X], in order: parts
+    of PART_BLOCKS blocks of ``BLOCK_BYTES`` (they depend on n and p only), shared among
+    ``threads`` threads when there are several parts.  What every row-wise pass of a
+    large fit is made of; the function must only read shared arrays, or write its own
+    rows of them."""
+    part_rows = _block_rows(p) * PART_BLOCKS
+    bounds = [(start, min(start + part_rows, n)) for start in range(0, n, part_rows)]
+    if threads > 1 and len(bounds) > 1:
+        return list(_pool(threads).map(lambda bound: function(*bound), bounds))
+    return [function(start, stop) for start, stop in bounds]
 
 
 def _pool(threads: int) -> ThreadPoolExecutor:
