@@ -163,7 +163,7 @@ def _read_only_design(arr: np.ndarray) -> np.ndarray:
 
 
 def _check_finite(arr: np.ndarray, name: str) -> None:
-    if np.isfinite(arr.sum()):  # fast path; an overflowing sum falls through to the count
+    if np.isfinite(_sum(arr)):  # fast path; an overflowing sum falls through to the count
         return
     bad = ~np.isfinite(arr)
     if arr.ndim > 1:
@@ -173,6 +173,16 @@ def _check_finite(arr: np.ndarray, name: str) -> None:
             f"{name}: must not contain NaN or infinite values; {_rows(bad, 'does/do')}"
             f"{_first_rows(bad)}"
         )
+
+
+def _sum(arr: np.ndarray) -> float:
+    """The sum of all elements; of a large X (n x p, few columns) by parts of its rows on
+    all CPUs (``glmteach.linalg.map_row_parts``: numpy's sums release the GIL)."""
+    if arr.ndim != 2:
+        return arr.sum()
+    n, p = arr.shape
+    with LA.threads_for_pass(n, p) as threads:
+        return sum(LA.map_row_parts(lambda start, stop: arr[start:stop].sum(), n, p, threads))
 
 
 def row_vector(value, name: str, n: int, rows_of: str = "X") -> np.ndarray:
@@ -372,8 +382,9 @@ class GLMProblem:
         self._saturated_llf: tuple[float, float] | None = None  # (scale, llf(y)): loglike
         # s_j = sqrt(sum_i w_i x_ij^2 / sum_i w_i), the root mean square of column j, which
         # the convergence rule uses to compare coefficients of columns in different units
-        self.column_scale = np.sqrt(LA.weighted_column_sums_of_squares(self.X, self.weights)
-                                    / np.sum(self.weights))
+        with LA.threads_for_pass(n, p) as threads:
+            sums = LA.weighted_column_sums_of_squares(self.X, self.weights, threads=threads)
+        self.column_scale = np.sqrt(sums / np.sum(self.weights))
         self.rank_checked = False  # see ``check_rank``: done by ``irls.initial_state``
 
     def _count_observations(self) -> int:
