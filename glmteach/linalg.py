@@ -177,18 +177,19 @@ def matvec(X: np.ndarray, v: np.ndarray, threads: int = 1) -> np.ndarray:
 def map_row_parts(function: Callable, n: int, p: int, threads: int = 1) -> list:
     """[function(start, stop) for each part of the rows of an n x p X], in order: parts
     of PART_BLOCKS blocks of ``BLOCK_BYTES`` (they depend on n and p only), shared among
-    ``threads`` threads when there are several parts.  What every row-wise pass of a
-    large fit is made of; the function must only read shared arrays, or write its own
-    rows of them."""
+    ``threads`` threads when there are several parts; no rows are one empty part.  What
+    every row-wise pass of a large fit is made of; the function must only read shared
+    arrays, or write its own rows of them."""
     part_rows = _block_rows(p) * PART_BLOCKS
     bounds = [(start, min(start + part_rows, n)) for start in range(0, n, part_rows)]
+    bounds = bounds or [(0, 0)]  # (a chunk of a dask array can have no rows)
     if threads > 1 and len(bounds) > 1:
         return list(_pool(threads).map(lambda bound: function(*bound), bounds))
     return [function(start, stop) for start, stop in bounds]
 
 
 def _pool(threads: int) -> ThreadPoolExecutor:
-    """A pool of ``threads`` threads for ``weighted_normal_equations``, made once."""
+    """A pool of ``threads`` threads for ``map_row_parts``, made once."""
     if threads not in _pools:
         _pools[threads] = ThreadPoolExecutor(threads, thread_name_prefix="glmteach")
     return _pools[threads]

@@ -177,6 +177,17 @@ def test_the_pass_gives_the_same_numbers_whatever_the_number_of_threads(signed):
     np.testing.assert_allclose(one[1], X.T @ rhs, rtol=1e-11, atol=1e-9)
 
 
+def test_a_block_without_rows_gives_zero_sums():
+    from glmteach.linalg import matvec, weighted_column_sums_of_squares
+
+    X = np.empty((0, 3))
+    gram, xt = weighted_normal_equations(X, np.empty(0), np.empty(0))
+    np.testing.assert_array_equal(gram, np.zeros((3, 3)))
+    np.testing.assert_array_equal(xt, np.zeros(3))
+    assert matvec(X, np.ones(3)).shape == (0,)
+    np.testing.assert_array_equal(weighted_column_sums_of_squares(X, np.empty(0)), np.zeros(3))
+
+
 def test_matvec_is_x_times_v_whatever_the_number_of_threads():
     from glmteach.linalg import PART_BLOCKS, _block_rows, matvec
 
