@@ -462,20 +462,15 @@ class DaskGLMProblem:
         """As ``GLMProblem.llf_scale``: the Gaussian identity model at the maximum
         likelihood scale sum w (y - mu)^2 / nobs (= X^2 / nobs, v = 1), the binomial at
         1, every other model at ``scale``."""
-        if isinstance(self.family, Gaussian) and isinstance(self.link, L.Identity):
+        rule = self.family.llf_scale_rule
+        if rule == "profile":  # (v = 1, so X^2 is sum w (y - mu)^2)
             return float(totals["x2"]) / self.nobs
-        if isinstance(self.family, Binomial):
+        if rule == "none":
             return 1.0
         return self.scale(totals)
 
 
 # --------------------------------------------------------------------------- the fit
-
-
-def _relative_size(step, params, scale, floor: float) -> float:
-    change = float(np.max(np.abs(step) * scale))
-    size = max(float(np.max(np.abs(params) * scale)), floor)
-    return change / size if size > 0 else change
 
 
 def _solve(gram: np.ndarray, rhs: np.ndarray):
@@ -598,7 +593,7 @@ def fit(X, y, family: Family | None = None, weights=None, offset=None, exposure=
         else:
             # the next Fisher step from beta_k, out of this very reduction
             look_target, _ = _solve(current["gram"], current["xt_wz"])
-            look = _relative_size(look_target - params, params, problem.column_scale, floor)
+            look = irls.relative_size(look_target - params, params, problem.column_scale, floor)
             if fam.is_canonical:
                 criterion = look
             elif previous_look is None or previous_look == 0:

@@ -80,7 +80,7 @@ from glmteach.problem import GLMProblem
 
 __all__ = ["IterationState", "initial_state", "irls_step", "newton_step", "iterate",
            "working_response_and_weights", "fisher_normal_equations", "drifting_rows",
-           "check_controls", "threshold"]
+           "check_controls", "threshold", "relative_size"]
 
 # Step-halving gives up only after at least MAX_HALVINGS halvings *and* once the step
 # moves no linear predictor by more than NEGLIGIBLE_ETA_STEP: a full step can be
@@ -484,7 +484,7 @@ def threshold(tol: float) -> float:
     return max(MARGIN * tol, ROUNDING_FLOOR)
 
 
-def _relative_size(step: np.ndarray, params: np.ndarray, scale: np.ndarray,
+def relative_size(step: np.ndarray, params: np.ndarray, scale: np.ndarray,
                    floor: float = 0.0) -> float:
     """max_j |step_j| s_j / max(max_j |params_j| s_j, floor), with s_j the root mean
     square of column j over the weighted rows (``GLMProblem.column_scale``): a change of
@@ -550,7 +550,7 @@ class _DistanceToOptimum:
         else:
             score = (state.w * (state.z - state.eta + problem.offset)) @ problem.X
             solve = state.solve
-        look = _relative_size(solve(score), state.params, self.scale, floor)
+        look = relative_size(solve(score), state.params, self.scale, floor)
         if state.information == "newton" or problem.family.is_canonical:
             return look
         estimate = look * self.correction
@@ -559,7 +559,7 @@ class _DistanceToOptimum:
         newton = _observed_information(state, problem)
         if newton is None:  # observed information not positive definite here
             return estimate
-        distance = _relative_size(newton[0] - state.params, state.params, self.scale, floor)
+        distance = relative_size(newton[0] - state.params, state.params, self.scale, floor)
         self.correction = max(distance / look, 1.0) if look > 0 else 1.0
         return distance
 
