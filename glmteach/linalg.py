@@ -8,8 +8,9 @@ section 13.9.4): with working weights W_i and a right-hand side r_i = W_i z_i,
 This module forms X'WX and X'r in one blocked pass over the rows of X (never an n x n
 matrix, never a copy of X) and solves the p x p system with a Cholesky factor, falling
 back to least squares by pivoted QR when the matrix is not positive definite.  It knows
-nothing of families, links or GLMs: it imports only numpy and scipy, so every layer above
-it (``problem``, ``irls``, a chunked back end) can use it.
+nothing of families, links or GLMs: it imports only numpy and scipy (and, for a large
+pass, ``threadpoolctl`` to put the BLAS on one thread while the rows are shared among
+threads), so every layer above it (``problem``, ``irls``, a chunked back end) can use it.
 """
 
 from __future__ import annotations

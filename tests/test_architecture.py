@@ -20,8 +20,9 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "glmteach"
 
-# Lowest first.  linalg sits at the bottom with links: it is pure array code (numpy and
-# scipy only) that problem.py already needs for GLMProblem.weighted_normal_equations.
+# Lowest first.  linalg sits at the bottom with links: it is pure array code (numpy,
+# scipy and threadpoolctl only) that problem.py already needs for
+# GLMProblem.weighted_normal_equations.
 LAYERS: list[tuple[str, set[str]]] = [
     ("pure math and data", {"exceptions", "links", "linalg", "datasets"}),
     ("families", {"families"}),
