@@ -184,8 +184,10 @@ def working_response_and_weights(family: Family, y: np.ndarray,
         # (in place where the arrays are this function's own: at large n every n-vector
         # less is a pass over memory less)
         working_residual = np.divide(y_minus_mu, mu_eta)  # (y - mu) g'(mu)
-        z = np.add(eta, working_residual) if offset is None else np.subtract(eta, offset)
-        if offset is not None:
+        if offset is None:
+            z = np.add(eta, working_residual)
+        else:
+            z = np.subtract(eta, offset)
             z += working_residual
         W = np.divide(mu_eta, var)
         W *= mu_eta
