@@ -342,7 +342,10 @@ class Family:
     def deviance(self, y, mu, weights=1.0) -> float:
         """D = sum_i w_i d(y_i, mu_i): twice the log-likelihood ratio to the saturated
         model, times phi (the 'deviance', not the 'scaled deviance')."""
-        return float(np.sum(weights * self.unit_deviance(y, mu)))
+        unit = self.unit_deviance(y, mu)
+        if np.ndim(weights) == 0 and weights == 1.0:  # (no product: one n-vector less)
+            return float(np.sum(unit))
+        return float(np.sum(weights * unit))
 
     def loglike_obs(self, y, mu, scale=1.0, weights=1.0):
         """Log density of each observation with dispersion phi_i = scale / w_i."""

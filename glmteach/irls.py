@@ -70,6 +70,7 @@ import numbers
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property, partial
 
 import numpy as np
 
@@ -122,10 +123,13 @@ class IterationState:
     fits (see ``keep_vectors`` of ``fit``) the vectors of iterations before the last
     are not kept (None), to save memory, and neither is ``llf``.
 
-    ``llf`` is the log-likelihood at ``mu`` (``GLMProblem.loglike``): a state made
-    from a mean vector computes it from that mean, so it is there exactly when ``mu``
-    is.  ``information`` names the information matrix of the step that led here:
-    "fisher" (expected) or "newton" (observed; None at iteration 0), and ``solve``
+    ``llf`` is the log-likelihood at ``mu`` (``GLMProblem.loglike``), computed on first
+    use by the function ``loglike`` that the state was made with (None when it has none):
+    a state made from a mean vector is given one, so ``llf`` is there exactly when ``mu``
+    is, yet a large fit whose llf no one asks for never pays its once-per-problem sum of
+    log-densities (a ln y! per row for the Poisson).  ``information`` names the
+    information matrix of the step that led here: "fisher" (expected) or "newton"
+    (observed; None at iteration 0), and ``solve``
     applies its inverse to a vector (the convergence rule's look-ahead uses it; ``fit``
     drops it once the rule has measured the state).
     """
@@ -137,7 +141,7 @@ class IterationState:
     z: np.ndarray | None
     w: np.ndarray | None
     deviance: float
-    llf: float | None = None
+    loglike: Callable[[], float] | None = field(default=None, repr=False, compare=False)
     step_size: float = 1.0
     criterion: float | None = None
     information: str | None = None
@@ -149,10 +153,15 @@ class IterationState:
     _normal_equations: dict = field(default_factory=dict, init=False, repr=False,
                                     compare=False)
 
+    @cached_property
+    def llf(self) -> float | None:
+        """The log-likelihood at ``mu``, from ``loglike`` (once); None without it."""
+        return None if self.loglike is None else self.loglike()
+
     def without_vectors(self) -> IterationState:
         """The same state with the length-n vectors, and the llf computed from them,
         dropped (to save memory)."""
-        return dataclasses.replace(self, eta=None, mu=None, z=None, w=None, llf=None,
+        return dataclasses.replace(self, eta=None, mu=None, z=None, w=None, loglike=None,
                                    solve=None)
 
 
@@ -168,7 +177,8 @@ def working_response_and_weights(family: Family, y: np.ndarray,
     block by block).  ``family`` carries its link.  ``prior_weights=None`` means all 1
     and ``offset=None`` no offset (the same numbers, one pass over an n-vector less).
 
-    Written with d mu / d eta = 1 / g'(mu) from the link's ``inverse_deriv(eta)``, and
+    Written with d mu / d eta = 1 / g'(mu) from the link's ``inverse_deriv_at(eta, mu)``
+    (for the log link mu itself, no second exponential), and
     W as w (d mu/d eta) [(d mu/d eta) / v(mu)], so that the square of a tiny
     d mu/d eta cannot underflow; v(mu) and y - mu come from
     ``family.variance_and_residual``, which for the binomial takes 1 - mu from the link
@@ -179,7 +189,7 @@ def working_response_and_weights(family: Family, y: np.ndarray,
     (0/0 or an overflow) get W = 0 and z = eta - offset, instead of 0/0 or 0 * inf.
     """
     with np.errstate(all="ignore"):  # x/0 and 0/0 on the boundary are repaired below
-        mu_eta = family.link.inverse_deriv(eta)  # d mu / d eta = 1 / g'(mu)
+        mu_eta = family.link.inverse_deriv_at(eta, mu)  # d mu / d eta = 1 / g'(mu)
         var, y_minus_mu = family.variance_and_residual(y, mu, eta)
         # (in place where the arrays are this function's own: at large n every n-vector
         # less is a pass over memory less)
@@ -201,17 +211,33 @@ def working_response_and_weights(family: Family, y: np.ndarray,
     return z, W
 
 
+def _working_response_and_weights_of(problem: GLMProblem, eta: np.ndarray,
+                                     mu: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``working_response_and_weights`` for ``problem`` at (eta, mu), by parts of the
+    rows (``GLMProblem.by_row_parts``: on all CPUs for a large n, the same numbers)."""
+    weights = None if problem.unit_weights else problem.weights
+    offset = problem.offset if problem.has_offset else None
+    z, W = np.empty(problem.n), np.empty(problem.n)
+
+    def part(rows: slice) -> None:
+        z[rows], W[rows] = working_response_and_weights(
+            problem.family, problem.y[rows], None if weights is None else weights[rows],
+            None if offset is None else offset[rows], eta[rows], mu[rows])
+
+    problem.by_row_parts(part)
+    return z, W
+
+
 def _state(problem: GLMProblem, iteration: int, params, eta, mu, step_size: float = 1.0,
            deviance: float | None = None, **step) -> IterationState:
     """The state at mean ``mu``: z and W, the deviance and the llf all follow from it.
     ``step`` holds what the step that led here used (``information`` and ``solve``)."""
-    z, W = working_response_and_weights(
-        problem.family, problem.y, None if problem.unit_weights else problem.weights,
-        problem.offset if problem.has_offset else None, eta, mu)
+    z, W = _working_response_and_weights_of(problem, eta, mu)
     deviance = problem.deviance(mu) if deviance is None else deviance
     return IterationState(
         iteration=iteration, params=params, eta=eta, mu=mu, z=z, w=W, deviance=deviance,
-        llf=problem.loglike(mu, deviance), step_size=step_size, **step,
+        loglike=partial(problem.loglike, mu, deviance), step_size=step_size,
+        **step,
     )
 
 
@@ -267,7 +293,7 @@ def _initial_state(problem: GLMProblem, start) -> IterationState:
         raise ValueError(f"start: must be {problem.p} finite coefficients; {k} of them "
                          f"{'is' if k == 1 else 'are'} NaN or infinite")
     eta = problem.linear_predictor(start)
-    mu = problem.link.inverse(eta)
+    mu = problem.mean(eta)
     if not problem.family.valid_mu(mu):
         raise ValueError(
             f"start: gives means outside the {problem.family.name} family's mean space "
@@ -290,13 +316,18 @@ def fisher_normal_equations(state: IterationState, problem: GLMProblem):
     """
     cached = state._normal_equations.get("fisher")
     if cached is None or cached[0] is not problem.X:  # (X: the problem it was formed on)
-        W = state.w
+        W, z, eta = state.w, state.z, state.eta
+        offset = problem.offset if problem.has_offset else None
         rhs = np.empty((2, problem.n))  # (the two n-vectors contiguous: see the pass)
-        np.multiply(W, state.z, out=rhs[0])
-        np.subtract(state.z, state.eta, out=rhs[1])
-        if problem.has_offset:
-            rhs[1] += problem.offset
-        rhs[1] *= W
+
+        def part(rows: slice) -> None:  # W z and W (z - eta + offset)
+            np.multiply(W[rows], z[rows], out=rhs[0, rows])
+            np.subtract(z[rows], eta[rows], out=rhs[1, rows])
+            if offset is not None:
+                rhs[1, rows] += offset[rows]
+            rhs[1, rows] *= W[rows]
+
+        problem.by_row_parts(part)
         gram, xt_rhs = problem.weighted_normal_equations(W, rhs.T)
         cached = (problem.X, gram, xt_rhs[:, 0], xt_rhs[:, 1])
         state._normal_equations["fisher"] = cached
@@ -337,7 +368,7 @@ def _newton_plan(state: IterationState, problem: GLMProblem):
 def _deviance_at(params: np.ndarray, problem: GLMProblem) -> float:
     """The deviance at coefficients ``params`` (inf outside the mean space)."""
     with np.errstate(all="ignore"):
-        mu = problem.link.inverse(problem.linear_predictor(params))
+        mu = problem.mean(problem.linear_predictor(params))
         if not problem.family.valid_mu(mu):
             return float("inf")
         dev = problem.deviance(mu)
@@ -396,7 +427,7 @@ def _step_towards(state: IterationState, problem: GLMProblem, target: np.ndarray
             params = state.params + step * (target - state.params)
         eta = problem.linear_predictor(params)
         with np.errstate(all="ignore"):
-            mu = link.inverse(eta)
+            mu = problem.mean(eta)
             if not fam.valid_mu(mu):
                 reason = f"means outside the {fam.name} mean space"
             else:

@@ -24,6 +24,7 @@ import numpy as np
 from scipy import linalg
 
 __all__ = ["BLOCK_BYTES", "crossprod", "threads_for_pass", "map_row_parts", "matvec",
+           "threads_for_rows", "map_vector_parts",
            "weighted_column_sums_of_squares", "weighted_normal_equations", "cholesky_solver",
            "solve_weighted_least_squares", "aliased_columns"]
 
@@ -47,6 +48,9 @@ Solver = Callable[[np.ndarray], np.ndarray]
 SINGLE_THREAD_MAX_P = 64
 SINGLE_THREAD_MIN_SIZE = 1_000_000  # n * p below this: one thread, the BLAS left alone
 PART_BLOCKS = 16
+# Element-wise work on n-vectors is shared out in parts of this many rows (512 KB of each
+# float vector: a part's temporaries stay in the cache); see ``map_vector_parts``.
+VECTOR_PART_ROWS = 1 << 16
 _blas_controller = None
 _pools: dict[int, ThreadPoolExecutor] = {}
 if hasattr(os, "register_at_fork"):  # a forked child has none of the parent's threads
@@ -72,12 +76,24 @@ def threads_for_pass(n: int, p: int):
     if p > SINGLE_THREAD_MAX_P or n * p < SINGLE_THREAD_MIN_SIZE:
         yield 1
         return
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if _blas_controller is None:
         import threadpoolctl
         _blas_controller = threadpoolctl.ThreadpoolController()
     with _blas_controller.limit(limits=1, user_api="blas"):
-        yield max(1, cpus or 1)
+        yield _cpus()
+
+
+def _cpus() -> int:
+    """The number of CPUs this process may use."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, cpus or 1)
+
+
+def threads_for_rows(n: int) -> int:
+    """How many threads to share row-by-row work on n-vectors among
+    (``map_vector_parts``): the number of CPUs when there are at least two parts of
+    VECTOR_PART_ROWS rows, else 1."""
+    return _cpus() if n >= 2 * VECTOR_PART_ROWS else 1
 
 
 def weighted_column_sums_of_squares(X: np.ndarray, weights: np.ndarray,
@@ -187,6 +203,22 @@ def map_row_parts(function: Callable, n: int, p: int, threads: int = 1) -> list:
     if threads > 1 and len(bounds) > 1:
         return list(_pool(threads).map(lambda bound: function(*bound), bounds))
     return [function(start, stop) for start, stop in bounds]
+
+
+def map_vector_parts(function: Callable, n: int, threads: int = 1) -> list:
+    """[function(rows) for each slice ``rows`` of VECTOR_PART_ROWS rows of n], in order,
+    shared among ``threads`` threads: for element-wise work on n-vectors (a mean from a
+    linear predictor, the working response and weights, a deviance), where the parts
+    depend on n only - so sums of the parts, added in order, are the same whatever the
+    number of threads - and each part's temporaries stay in the cache.  numpy's ufuncs
+    release the GIL, so the exponentials and logarithms of a large fit (5 ns a row here,
+    the bulk of its element-wise work) run on all CPUs.  The function must only read
+    shared arrays, or write its own rows of them."""
+    parts = [slice(start, min(start + VECTOR_PART_ROWS, n))
+             for start in range(0, n, VECTOR_PART_ROWS)] or [slice(0, 0)]
+    if threads > 1 and len(parts) > 1:
+        return list(_pool(threads).map(function, parts))
+    return [function(rows) for rows in parts]
 
 
 def _pool(threads: int) -> ThreadPoolExecutor:

@@ -7,7 +7,8 @@ Each class below gives four functions, the same protocol as R's ``make.link``:
 - ``link(mu)``            eta = g(mu)
 - ``inverse(eta)``        mu = g^{-1}(eta), the *mean function*
 - ``deriv(mu)``           d eta / d mu = g'(mu)
-- ``inverse_deriv(eta)``  d mu / d eta = 1 / g'(mu)
+- ``inverse_deriv(eta)``  d mu / d eta = 1 / g'(mu)  (``inverse_deriv_at(eta, mu)``:
+  the same, when mu is at hand too)
 
 and ``deriv2(mu)`` = g''(mu), needed only by Newton-Raphson with the observed
 information.  ``inverse_deriv`` is written directly in terms of eta wherever that is
@@ -57,6 +58,11 @@ class Link:
 
     def inverse_deriv(self, eta: np.ndarray) -> np.ndarray:
         return 1.0 / self.deriv(self.inverse(eta))
+
+    def inverse_deriv_at(self, eta: np.ndarray, mu: np.ndarray) -> np.ndarray:
+        """d mu / d eta at eta when mu = inverse(eta) is known too, as in a fit: the same
+        numbers as ``inverse_deriv(eta)``, from mu where that saves work (log link)."""
+        return self.inverse_deriv(eta)
 
     def inverse_complement(self, eta: np.ndarray) -> np.ndarray:
         """1 - g^{-1}(eta).  The links onto (0, 1) override this with a formula that stays
@@ -116,6 +122,10 @@ class Log(Link):
 
     def inverse_deriv(self, eta):
         return np.exp(eta)
+
+    def inverse_deriv_at(self, eta, mu):
+        """d mu / d eta = e^eta = mu: the mean itself, not a second exponential."""
+        return np.asarray(mu, dtype=float)
 
 
 class Logit(Link):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import numbers
+from collections.abc import Callable
 
 import numpy as np
 
@@ -163,7 +164,7 @@ def _read_only_design(arr: np.ndarray) -> np.ndarray:
 
 
 def _check_finite(arr: np.ndarray, name: str) -> None:
-    if np.isfinite(_sum(arr)):  # fast path; an overflowing sum falls through to the count
+    if np.isfinite(np.sum(arr)):  # fast path; an overflowing sum falls through to the count
         return
     bad = ~np.isfinite(arr)
     if arr.ndim > 1:
@@ -173,16 +174,6 @@ def _check_finite(arr: np.ndarray, name: str) -> None:
             f"{name}: must not contain NaN or infinite values; {_rows(bad, 'does/do')}"
             f"{_first_rows(bad)}"
         )
-
-
-def _sum(arr: np.ndarray) -> float:
-    """The sum of all elements; of a large X (n x p, few columns) by parts of its rows on
-    all CPUs (``glmteach.linalg.map_row_parts``: numpy's sums release the GIL)."""
-    if arr.ndim != 2:
-        return arr.sum()
-    n, p = arr.shape
-    with LA.threads_for_pass(n, p) as threads:
-        return sum(LA.map_row_parts(lambda start, stop: arr[start:stop].sum(), n, p, threads))
 
 
 def row_vector(value, name: str, n: int, rows_of: str = "X") -> np.ndarray:
@@ -221,8 +212,12 @@ def log_exposure(value, link: L.Link, n: int, rows_of: str = "X"):
     return exposure, np.log(exposure)
 
 
-def _design_matrix(X) -> np.ndarray:
-    """X as a finite (n, p) float array with n, p >= 1 (a vector is one column)."""
+def _design_matrix(X) -> tuple[np.ndarray, np.ndarray]:
+    """(X, squares): X as a finite (n, p) float array with n, p >= 1 (a vector is one
+    column), and its column sums of squares sum_i x_ij^2.  Those come from one pass over
+    X (on all CPUs for a large X: ``glmteach.linalg.threads_for_pass``) and double as the
+    check that X is finite: they are, unless some x is NaN or infinite - or beyond 1e154,
+    whose square overflows, which is why only then X itself is searched."""
     X = _to_float_array(X, "X")
     if X.ndim == 1:
         X = X[:, None]
@@ -230,8 +225,12 @@ def _design_matrix(X) -> np.ndarray:
         raise ValueError(f"X: must be a 2-D array (rows x columns), got {X.ndim} dimensions")
     if X.shape[0] == 0 or X.shape[1] == 0:
         raise ValueError(f"X: must have at least one row and one column, got shape {X.shape}")
-    _check_finite(X, "X")
-    return X
+    n, p = X.shape
+    with np.errstate(over="ignore", invalid="ignore"), LA.threads_for_pass(n, p) as threads:
+        squares = LA.weighted_column_sums_of_squares(X, np.ones(n), threads=threads)
+    if not np.all(np.isfinite(squares)):
+        _check_finite(X, "X")
+    return X, squares
 
 
 SCALE_RULES = ("X2", "dev")
@@ -323,7 +322,7 @@ class GLMProblem:
                             (exposure, "exposure"), (freq_weights, "freq_weights")):
             _check_index(value, name, X.index if _is_pandas(X) else None)
 
-        X = _design_matrix(X)
+        X, squares = _design_matrix(X)
         n, p = X.shape
         if self.param_names is None:
             self.param_names = [f"x{j}" for j in range(p)]
@@ -374,6 +373,7 @@ class GLMProblem:
         if self.exposure is not None:
             self.exposure = _owned(self.exposure, exposure)
         self.n, self.p = n, p
+        self.row_threads = LA.threads_for_rows(n)  # for element-wise work: ``by_row_parts``
         # (a fit skips adding a zero offset and multiplying by unit weights: two passes
         # over an n-vector less per iteration)
         self.has_offset = bool(np.any(self.offset))
@@ -382,9 +382,11 @@ class GLMProblem:
         self._saturated_llf: tuple[float, float] | None = None  # (scale, llf(y)): loglike
         # s_j = sqrt(sum_i w_i x_ij^2 / sum_i w_i), the root mean square of column j, which
         # the convergence rule uses to compare coefficients of columns in different units
-        with LA.threads_for_pass(n, p) as threads:
-            sums = LA.weighted_column_sums_of_squares(self.X, self.weights, threads=threads)
-        self.column_scale = np.sqrt(sums / np.sum(self.weights))
+        if not self.unit_weights:
+            with LA.threads_for_pass(n, p) as threads:
+                squares = LA.weighted_column_sums_of_squares(self.X, self.weights,
+                                                             threads=threads)
+        self.column_scale = np.sqrt(squares / np.sum(self.weights))
         self.rank_checked = False  # see ``check_rank``: done by ``irls.initial_state``
 
     def _count_observations(self) -> int:
@@ -561,9 +563,29 @@ class GLMProblem:
         """nobs - p (rows of weight 0 do not count)."""
         return self.nobs - self.p
 
+    def by_row_parts(self, function: Callable[[slice], object]) -> list:
+        """[function(rows) for each part ``rows`` of the n rows], in order: the parts of
+        ``glmteach.linalg.map_vector_parts`` (they depend on n only), on all CPUs for a
+        large n.  What the element-wise work of a fit is shared out with."""
+        return LA.map_vector_parts(function, self.n, self.row_threads)
+
+    def mean(self, eta: np.ndarray) -> np.ndarray:
+        """mu = g^{-1}(eta), a new array, by parts of the rows (``by_row_parts``: the
+        exponential of a log link costs more than any other element-wise step of a fit)."""
+        mu = np.empty(self.n)
+
+        def part(rows: slice) -> None:
+            mu[rows] = self.link.inverse(eta[rows])
+
+        self.by_row_parts(part)
+        return mu
+
     def deviance(self, mu: np.ndarray) -> float:
-        """D(y, mu) = sum_i w_i d(y_i, mu_i)."""
-        return self.family.deviance(self.y, mu, self.weights)
+        """D(y, mu) = sum_i w_i d(y_i, mu_i), summed by parts of the rows
+        (``by_row_parts``), the parts added in order: the same number on any machine."""
+        y, weights, family = self.y, self.weights, self.family
+        return float(sum(self.by_row_parts(lambda rows: family.deviance(
+            y[rows], mu[rows], 1.0 if self.unit_weights else weights[rows]))))
 
     def pearson_chi2(self, mu: np.ndarray) -> float:
         """X^2 = sum_i w_i (y_i - mu_i)^2 / v(mu_i).  A response fitted exactly on the edge

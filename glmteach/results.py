@@ -181,11 +181,29 @@ class GLMResults:
         self.df_model = problem.p - 1
         self.df_resid = problem.df_resid
         self.deviance = final.deviance
-        self.llf = final.llf
         self.scale = problem.scale(final.mu)
-        self.pearson_chi2 = problem.pearson_chi2(final.mu)
-        self.aic = -2.0 * self.llf + 2.0 * problem.p
-        self.bic = -2.0 * self.llf + problem.p * np.log(problem.nobs)
+
+    # -- the likelihood and the fit statistics that need a pass over the rows: computed
+    # on first use (as statsmodels does), so that a fit pays only for what is asked ------
+    @cached_property
+    def llf(self) -> float:
+        """The log-likelihood at the estimate (at ``problem.llf_scale``)."""
+        return self._final.llf
+
+    @cached_property
+    def pearson_chi2(self) -> float:
+        """Pearson's X^2 = sum_i w_i (y_i - mu_i)^2 / v(mu_i) at the estimate."""
+        return self.problem.pearson_chi2(self._final.mu)
+
+    @cached_property
+    def aic(self) -> float:
+        """-2 llf + 2 p."""
+        return -2.0 * self.llf + 2.0 * self.problem.p
+
+    @cached_property
+    def bic(self) -> float:
+        """-2 llf + p ln(nobs)."""
+        return -2.0 * self.llf + self.problem.p * np.log(self.problem.nobs)
 
     # -- labelling --------------------------------------------------------------------
     def _by_param(self, values):

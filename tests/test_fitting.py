@@ -199,7 +199,9 @@ def test_step_is_halved_when_the_deviance_would_rise():
                                rtol=1e-10)
     assert after.deviance < before.deviance
     deviances = [s.deviance for s in res.history]
-    assert all(b <= a for a, b in zip(deviances, deviances[1:], strict=False))
+    # never up, beyond the rounding error that the fit's halving rule forgives (1e-12
+    # relative: at the optimum the last step may move the deviance by an ulp either way)
+    assert all(b - a <= 1e-12 * abs(a) for a, b in zip(deviances, deviances[1:], strict=False))
     reference = gt.fit(X, y, family=fam, tol=1e-12)
     np.testing.assert_allclose(res.params, reference.params, rtol=1e-7)
 

@@ -233,3 +233,88 @@ def test_no_offset_and_unit_weights_shortcuts_give_the_same_numbers():
     assert not problem.has_offset and problem.unit_weights
     shifted = GLMProblem(X, y, family, offset=np.full(len(y), 0.3), weights=np.full(len(y), 2.0))
     assert shifted.has_offset and not shifted.unit_weights
+
+
+def _large_poisson(seed: int = 7, parts: int = 3):
+    """A Poisson problem of a few parts of element-wise rows, the last one short."""
+    from glmteach.linalg import VECTOR_PART_ROWS
+
+    rng = np.random.default_rng(seed)
+    n = parts * VECTOR_PART_ROWS + 321
+    X = np.column_stack([np.ones(n), rng.standard_normal((n, 2))])
+    exposure = rng.uniform(0.5, 2.0, n)
+    y = rng.poisson(exposure * np.exp(0.2 + X[:, 1:] @ [0.3, -0.2])).astype(float)
+    return X, y, exposure
+
+
+def test_element_wise_parts_give_the_same_fit_whatever_the_number_of_threads(monkeypatch):
+    import importlib
+
+    from glmteach import linalg
+
+    fit_problem = importlib.import_module("glmteach.fit").fit_problem
+
+    X, y, exposure = _large_poisson()
+    weights = np.random.default_rng(8).uniform(0.5, 1.5, y.size)
+    fits = {}
+    for threads in (1, 2, 3):
+        monkeypatch.setattr(linalg, "threads_for_rows", lambda n, t=threads: t)
+        problem = GLMProblem(X, y, gt.Poisson(), weights=weights, exposure=exposure)
+        assert problem.row_threads == threads
+        fits[threads] = fit_problem(problem)
+    for threads in (2, 3):  # bit for bit: the parts depend on n only
+        np.testing.assert_array_equal(fits[threads].params, fits[1].params)
+        np.testing.assert_array_equal(fits[threads].bse, fits[1].bse)
+        assert fits[threads].deviance == fits[1].deviance
+        np.testing.assert_array_equal(fits[threads].history[-1].w, fits[1].history[-1].w)
+
+
+def test_element_wise_parts_agree_with_whole_vector_formulas():
+    from glmteach.irls import working_response_and_weights
+
+    X, y, exposure = _large_poisson(seed=9)
+    y = y + 0.5  # positive responses for the gamma family
+    fam = gt.Gamma(link=gt.links.Log())
+    weights = np.linspace(0.5, 2.0, y.size)
+    problem = GLMProblem(X, y, fam, weights=weights, offset=np.log(exposure))
+    eta = problem.linear_predictor(np.array([0.5, 0.1, -0.1]))
+    mu = problem.mean(eta)
+    np.testing.assert_array_equal(mu, np.exp(eta))
+    assert problem.deviance(mu) == pytest.approx(fam.deviance(y, mu, weights), rel=1e-13)
+    z, w = irls._working_response_and_weights_of(problem, eta, mu)
+    z_all, w_all = working_response_and_weights(fam, y, weights, problem.offset, eta, mu)
+    np.testing.assert_array_equal(z, z_all)
+    np.testing.assert_array_equal(w, w_all)
+
+
+def test_log_link_derivative_from_the_mean_is_the_exponential():
+    eta = np.linspace(-30.0, 30.0, 101)
+    for link in (gt.links.Log(), gt.links.Logit(), gt.links.Probit(), gt.links.CLogLog(),
+                 gt.links.Identity(), gt.links.Inverse(), gt.links.Power(0.5)):
+        with np.errstate(all="ignore"):
+            np.testing.assert_array_equal(link.inverse_deriv_at(eta, link.inverse(eta)),
+                                          link.inverse_deriv(eta))
+
+
+def test_llf_is_computed_only_when_asked_for():
+    X, y, _ = _large_poisson(seed=10, parts=1)
+    res = gt.fit(X, y, family=gt.Poisson())
+    problem = res.problem
+    assert problem._saturated_llf is None  # the fit itself never needed ln y!
+    assert res.history[0].mu is None and res.history[0].llf is None  # (a large fit)
+    direct = float(np.sum(gt.Poisson().loglike_obs(y, res.fittedvalues)))
+    assert res.llf == pytest.approx(direct, rel=1e-12)
+    assert res.history[-1].llf == res.llf
+    assert res.aic == pytest.approx(-2 * direct + 2 * X.shape[1], rel=1e-12)
+    assert problem._saturated_llf is not None
+
+
+def test_x_beyond_the_square_of_the_largest_float_is_still_finite():
+    rng = np.random.default_rng(11)
+    X = np.column_stack([np.ones(50), rng.standard_normal(50)])
+    big = X.copy()
+    big[:, 1] *= 1e200  # squares overflow; X is finite all the same
+    GLMProblem(big, rng.poisson(2.0, 50).astype(float), gt.Poisson())
+    X[3, 1] = np.nan
+    with pytest.raises(ValueError, match="X: must not contain NaN"):
+        GLMProblem(X, np.ones(50), gt.Poisson())
