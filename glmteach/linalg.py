@@ -201,7 +201,7 @@ def map_row_parts(function: Callable, n: int, p: int, threads: int = 1) -> list:
     bounds = [(start, min(start + part_rows, n)) for start in range(0, n, part_rows)]
     bounds = bounds or [(0, 0)]  # (a chunk of a dask array can have no rows)
     if threads > 1 and len(bounds) > 1:
-        return list(_pool(threads).map(lambda bound: function(*bound), bounds))
+        return _map_on_pool(lambda bound: function(*bound), bounds, threads)
     return [function(start, stop) for start, stop in bounds]
 
 
@@ -217,8 +217,21 @@ def map_vector_parts(function: Callable, n: int, threads: int = 1) -> list:
     parts = [slice(start, min(start + VECTOR_PART_ROWS, n))
              for start in range(0, n, VECTOR_PART_ROWS)] or [slice(0, 0)]
     if threads > 1 and len(parts) > 1:
-        return list(_pool(threads).map(function, parts))
+        return _map_on_pool(function, parts, threads)
     return [function(rows) for rows in parts]
+
+
+def _map_on_pool(function: Callable, items: list, threads: int) -> list:
+    """[function(item) for item in items] on a pool of ``threads`` threads, under the
+    caller's numpy floating-point error settings (``np.errstate``): they belong to a
+    thread, so without this an overflow the caller silenced would warn in the pool."""
+    settings = np.geterr()
+
+    def run(item):
+        with np.errstate(**settings):
+            return function(item)
+
+    return list(_pool(threads).map(run, items))
 
 
 def _pool(threads: int) -> ThreadPoolExecutor:

@@ -318,3 +318,22 @@ def test_x_beyond_the_square_of_the_largest_float_is_still_finite():
     X[3, 1] = np.nan
     with pytest.raises(ValueError, match="X: must not contain NaN"):
         GLMProblem(X, np.ones(50), gt.Poisson())
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_parts_on_threads_keep_the_callers_floating_point_error_settings(threads):
+    import warnings
+
+    from glmteach.linalg import VECTOR_PART_ROWS, map_vector_parts
+
+    big = np.full(3 * VECTOR_PART_ROWS, 1000.0)
+
+    def part(rows):
+        return float(np.exp(big[rows]).sum())
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with np.errstate(over="ignore"):
+            assert map_vector_parts(part, big.size, threads) == [np.inf] * 3
+    with np.errstate(over="raise"), pytest.raises(FloatingPointError):
+        map_vector_parts(part, big.size, threads)
