@@ -76,8 +76,13 @@ import numpy as np
 
 from glmteach.exceptions import FitError
 from glmteach.families import Family
-from glmteach.linalg import cholesky_solver, solve_weighted_least_squares
-from glmteach.problem import GLMProblem
+from glmteach.linalg import (
+    cholesky_solver,
+    solve_weighted_least_squares,
+    threads_for_pass,
+    weighted_normal_equations,
+)
+from glmteach.problem import GLMProblem, add_parts
 
 __all__ = ["IterationState", "initial_state", "irls_step", "newton_step", "iterate",
            "working_response_and_weights", "fisher_normal_equations", "drifting_rows",
@@ -229,16 +234,22 @@ def _working_response_and_weights_of(problem: GLMProblem, eta: np.ndarray,
 
 
 def _state(problem: GLMProblem, iteration: int, params, eta, mu, step_size: float = 1.0,
-           deviance: float | None = None, **step) -> IterationState:
-    """The state at mean ``mu``: z and W, the deviance and the llf all follow from it.
-    ``step`` holds what the step that led here used (``information`` and ``solve``)."""
-    z, W = _working_response_and_weights_of(problem, eta, mu)
+           deviance: float | None = None, working=None, normal_equations=None,
+           **step) -> IterationState:
+    """The state at mean ``mu``: z and W, the deviance and the llf all follow from it
+    (``deviance``, ``working`` = (z, W) and the ``fisher_normal_equations`` when the
+    caller has them already).  ``step`` holds what the step that led here used
+    (``information`` and ``solve``)."""
+    z, W = _working_response_and_weights_of(problem, eta, mu) if working is None else working
     deviance = problem.deviance(mu) if deviance is None else deviance
-    return IterationState(
+    state = IterationState(
         iteration=iteration, params=params, eta=eta, mu=mu, z=z, w=W, deviance=deviance,
         loglike=partial(problem.loglike, mu, deviance), step_size=step_size,
         **step,
     )
+    if normal_equations is not None:
+        state._normal_equations["fisher"] = (problem.X, *normal_equations)
+    return state
 
 
 def initial_state(problem: GLMProblem, start=None) -> IterationState:
@@ -319,19 +330,64 @@ def fisher_normal_equations(state: IterationState, problem: GLMProblem):
         W, z, eta = state.w, state.z, state.eta
         offset = problem.offset if problem.has_offset else None
         rhs = np.empty((2, problem.n))  # (the two n-vectors contiguous: see the pass)
-
-        def part(rows: slice) -> None:  # W z and W (z - eta + offset)
-            np.multiply(W[rows], z[rows], out=rhs[0, rows])
-            np.subtract(z[rows], eta[rows], out=rhs[1, rows])
-            if offset is not None:
-                rhs[1, rows] += offset[rows]
-            rhs[1, rows] *= W[rows]
-
-        problem.by_row_parts(part)
+        problem.by_row_parts(lambda rows: _fisher_right_hand_sides(
+            W[rows], z[rows], eta[rows], None if offset is None else offset[rows],
+            rhs[:, rows]))
         gram, xt_rhs = problem.weighted_normal_equations(W, rhs.T)
         cached = (problem.X, gram, xt_rhs[:, 0], xt_rhs[:, 1])
         state._normal_equations["fisher"] = cached
     return cached[1], cached[2], cached[3]
+
+
+def _fisher_right_hand_sides(W, z, eta, offset, out) -> None:
+    """out[0] = W z (for X'Wz, the next step's) and out[1] = W (z - eta + offset) (for
+    the score), row by row; ``offset`` None means none."""
+    np.multiply(W, z, out=out[0])
+    np.subtract(z, eta, out=out[1])
+    if offset is not None:
+        out[1] += offset
+    out[1] *= W
+
+
+def _fisher_trial(problem: GLMProblem, params: np.ndarray):
+    """(eta, mu, deviance, (z, W), normal equations) at coefficients ``params``, in one
+    pass over X by the parts of its rows (``GLMProblem.by_row_parts``).
+
+    A Fisher step's new point needs X beta, the means and the deviance; if it is
+    accepted (nearly always), the next step needs z, W and the sums X'WX, X'Wz and
+    X'W(z - eta + offset) of ``fisher_normal_equations`` - another pass over X.  Here
+    each part does both while its rows of X are still in the cache, on all CPUs: the
+    map-reduce of a dask fit (``glmteach.distributed``), part by part.  The numbers are
+    those of the separate passes (``GLMProblem.linear_predictor``, ``mean``,
+    ``deviance``, ``weighted_normal_equations``): the same parts, added in the same
+    order.  ``deviance`` is None when some mean is outside the mean space."""
+    n, X, y, family, link = problem.n, problem.X, problem.y, problem.family, problem.link
+    weights = None if problem.unit_weights else problem.weights
+    offset = problem.offset if problem.has_offset else None
+    eta, mu, z, W = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    rhs = np.empty((2, n))
+
+    def part(rows: slice):
+        np.dot(X[rows], params, out=eta[rows])
+        off = None if offset is None else offset[rows]
+        if off is not None:
+            eta[rows] += off
+        mu[rows] = link.inverse(eta[rows])
+        if not family.valid_mu(mu[rows]):
+            return None
+        w = None if weights is None else weights[rows]
+        deviance = family.deviance(y[rows], mu[rows], 1.0 if w is None else w)
+        z[rows], W[rows] = working_response_and_weights(family, y[rows], w, off, eta[rows],
+                                                        mu[rows])
+        _fisher_right_hand_sides(W[rows], z[rows], eta[rows], off, rhs[:, rows])
+        return deviance, *weighted_normal_equations(X[rows], W[rows], rhs[:, rows].T)
+
+    with threads_for_pass(n, problem.p) as threads:
+        parts = problem.by_row_parts(part, threads)
+    if any(part is None for part in parts):
+        return eta, mu, None, None, None
+    deviance, gram, xt_rhs = add_parts([(d, g, x) for d, g, x in parts])
+    return eta, mu, float(deviance), (z, W), (gram, xt_rhs[:, 0], xt_rhs[:, 1])
 
 
 def _fisher_plan(state: IterationState, problem: GLMProblem):
@@ -425,20 +481,23 @@ def _step_towards(state: IterationState, problem: GLMProblem, target: np.ndarray
             params = target
         else:
             params = state.params + step * (target - state.params)
-        eta = problem.linear_predictor(params)
         with np.errstate(all="ignore"):
-            mu = problem.mean(eta)
-            if not fam.valid_mu(mu):
-                reason = f"means outside the {fam.name} mean space"
+            if information == "fisher" and step == 1.0:  # (a halved step is rarely kept)
+                eta, mu, dev, working, normal = _fisher_trial(problem, params)
             else:
-                dev = problem.deviance(mu)
-                if not np.isfinite(dev):
-                    reason = "a non-finite deviance"
-                elif state.params is not None and _deviance_rose(dev, state.deviance):
-                    reason = "a higher deviance"
-                else:
-                    return _state(problem, state.iteration + 1, params, eta, mu, step, dev,
-                                  **made_by)
+                eta = problem.linear_predictor(params)
+                mu = problem.mean(eta)
+                dev = problem.deviance(mu) if fam.valid_mu(mu) else None
+                working = normal = None
+            if dev is None:
+                reason = f"means outside the {fam.name} mean space"
+            elif not np.isfinite(dev):
+                reason = "a non-finite deviance"
+            elif state.params is not None and _deviance_rose(dev, state.deviance):
+                reason = "a higher deviance"
+            else:
+                return _state(problem, state.iteration + 1, params, eta, mu, step, dev,
+                              working, normal, **made_by)
         if state.params is None:
             raise FitError(
                 f"iteration 1: the first step from the data start gives {reason} through "

@@ -176,6 +176,16 @@ def _check_finite(arr: np.ndarray, name: str) -> None:
         )
 
 
+def add_parts(parts: list):
+    """The sum of the parts of a pass over the rows, added in order (so the same whatever
+    the threads): arrays, or tuples of arrays summed element by element."""
+    total = parts[0]
+    for part in parts[1:]:
+        total = tuple(a + b for a, b in zip(total, part, strict=True)) \
+            if isinstance(total, tuple) else total + part
+    return total
+
+
 def row_vector(value, name: str, n: int, rows_of: str = "X") -> np.ndarray:
     """``value`` as one finite number per row of ``rows_of`` (n rows; a single number is
     repeated): the one check of every per-row argument (weights, offset, exposure,
@@ -550,12 +560,15 @@ class GLMProblem:
         return eta
 
     def weighted_normal_equations(self, weights: np.ndarray, rhs: np.ndarray | None = None):
-        """X' diag(weights) X, and X' rhs when ``rhs`` is given, in one blocked pass over
-        this problem's X: ``glmteach.linalg.weighted_normal_equations(self.X, weights, rhs)``,
-        for a large X with few columns on all CPUs, the BLAS on one thread
-        (``glmteach.linalg.threads_for_pass``)."""
+        """X' diag(weights) X, and X' rhs when ``rhs`` ((n,) or (n, k)) is given, in one
+        blocked pass over this problem's X: ``glmteach.linalg.weighted_normal_equations``
+        of each part of the rows of ``by_row_parts``, the parts added in order - for a
+        large X with few columns on all CPUs, the BLAS on one thread
+        (``glmteach.linalg.threads_for_pass``).  A fit's Fisher steps form the same sums,
+        part by part, in their own pass (``irls``)."""
         with LA.threads_for_pass(self.n, self.p) as threads:
-            return LA.weighted_normal_equations(self.X, weights, rhs, threads=threads)
+            return add_parts(self.by_row_parts(lambda rows: LA.weighted_normal_equations(
+                self.X[rows], weights[rows], None if rhs is None else rhs[rows]), threads))
 
     # -- quantities of a mean vector ------------------------------------------------
     @property
@@ -563,11 +576,14 @@ class GLMProblem:
         """nobs - p (rows of weight 0 do not count)."""
         return self.nobs - self.p
 
-    def by_row_parts(self, function: Callable[[slice], object]) -> list:
+    def by_row_parts(self, function: Callable[[slice], object],
+                     threads: int | None = None) -> list:
         """[function(rows) for each part ``rows`` of the n rows], in order: the parts of
-        ``glmteach.linalg.map_vector_parts`` (they depend on n only), on all CPUs for a
-        large n.  What the element-wise work of a fit is shared out with."""
-        return LA.map_vector_parts(function, self.n, self.row_threads)
+        ``glmteach.linalg.map_vector_parts`` (they depend on n only), on ``threads``
+        threads (default ``row_threads``: all CPUs for a large n).  What every pass of a
+        fit over the rows is shared out with."""
+        return LA.map_vector_parts(function, self.n,
+                                   self.row_threads if threads is None else threads)
 
     def mean(self, eta: np.ndarray) -> np.ndarray:
         """mu = g^{-1}(eta), a new array, by parts of the rows (``by_row_parts``: the

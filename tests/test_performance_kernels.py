@@ -65,16 +65,23 @@ def test_fisher_normal_equations_are_formed_once_per_state_and_match(monkeypatch
     X, y, w = _data(gt.Poisson())
     offset = np.linspace(-0.2, 0.2, len(y))
     calls = []
-    original = GLMProblem.weighted_normal_equations
+    original, trial = GLMProblem.weighted_normal_equations, irls._fisher_trial
 
     def counting(self, weights, rhs=None):
-        calls.append(weights)
+        calls.append("pass")
         return original(self, weights, rhs)
 
+    def counting_trial(problem, params):  # a full step forms them with its new point
+        out = trial(problem, params)
+        calls.append("step")
+        return out
+
     monkeypatch.setattr(GLMProblem, "weighted_normal_equations", counting)
+    monkeypatch.setattr(irls, "_fisher_trial", counting_trial)
     res = gt.fit(X, y, family=gt.Poisson(), weights=w, offset=offset)
     res.bse  # noqa: B018 - the covariance uses the final state's X'WX
     assert len(calls) == res.n_iter + 1
+    assert calls == ["pass"] + ["step"] * res.n_iter  # (no step was halved here)
     final = res.history[-1]
     gram, xt_wz, score = irls.fisher_normal_equations(final, res.problem)
     np.testing.assert_allclose(gram, (X * final.w[:, None]).T @ X, rtol=1e-12)
@@ -337,3 +344,25 @@ def test_parts_on_threads_keep_the_callers_floating_point_error_settings(threads
             assert map_vector_parts(part, big.size, threads) == [np.inf] * 3
     with np.errstate(over="raise"), pytest.raises(FloatingPointError):
         map_vector_parts(part, big.size, threads)
+
+
+def test_a_fisher_step_in_one_pass_gives_the_numbers_of_the_separate_passes():
+    import dataclasses
+
+    X, y, exposure = _large_poisson(seed=12)
+    weights = np.random.default_rng(13).uniform(0.5, 1.5, y.size)
+    problem = GLMProblem(X, y, gt.Poisson(), weights=weights, exposure=exposure)
+    state = irls.irls_step(irls.initial_state(problem), problem)
+    assert state.step_size == 1.0 and "fisher" in state._normal_equations  # one pass
+    eta = problem.linear_predictor(state.params)
+    mu = problem.mean(eta)
+    np.testing.assert_array_equal(state.eta, eta)
+    np.testing.assert_array_equal(state.mu, mu)
+    assert state.deviance == problem.deviance(mu)
+    z, w = irls._working_response_and_weights_of(problem, eta, mu)
+    np.testing.assert_array_equal(state.z, z)
+    np.testing.assert_array_equal(state.w, w)
+    separate = irls.fisher_normal_equations(dataclasses.replace(state), problem)
+    for fused, apart in zip(irls.fisher_normal_equations(state, problem), separate,
+                            strict=True):
+        np.testing.assert_array_equal(fused, apart)
