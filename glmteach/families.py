@@ -395,7 +395,12 @@ class Family:
         (Gaussian, Gamma: y = 0 is not in the support)."""
         y, mu = _as_float(y), _as_float(mu)
         out = np.zeros(np.broadcast_shapes(y.shape, mu.shape), dtype=bool)
-        for end in self.perfect_prediction_ends:
+        if not self.perfect_prediction_ends or mu.size == 0:
+            return out
+        lowest, highest = np.min(mu), np.max(mu)  # (two reductions instead of n-vectors:
+        for end in self.perfect_prediction_ends:  # usually no mean is near an end at all)
+            if end <= lowest - edge or end >= highest + edge:
+                continue
             out |= (y == end) & (np.abs(mu - end) < edge)
         return out
 

@@ -366,3 +366,16 @@ def test_a_fisher_step_in_one_pass_gives_the_numbers_of_the_separate_passes():
     for fused, apart in zip(irls.fisher_normal_equations(state, problem), separate,
                             strict=True):
         np.testing.assert_array_equal(fused, apart)
+
+
+@pytest.mark.parametrize("family", [gt.Binomial(), gt.Poisson()])
+def test_edge_rows_shortcut_agrees_with_the_row_by_row_rule(family):
+    rng = np.random.default_rng(14)
+    y = (rng.random(200) < 0.5).astype(float)
+    for low, high in ((0.2, 0.8), (1e-5, 0.8), (0.2, 1 - 1e-5), (1e-3, 0.999)):
+        mu = np.concatenate([[low, high], rng.uniform(low, high, 198)])
+        for edge in (1e-3, 1e-4):
+            expected = np.zeros(200, dtype=bool)
+            for end in family.perfect_prediction_ends:
+                expected |= (y == end) & (np.abs(mu - end) < edge)
+            np.testing.assert_array_equal(family.edge_rows(y, mu, edge), expected)
