@@ -259,7 +259,7 @@ class _ChunkView:
     def __init__(self, rows: _Rows, eta, mu, z, w, scale: float):
         self.problem = rows
         self._final = irls.IterationState(iteration=0, params=None, eta=eta, mu=mu, z=z,
-                                          w=w, deviance=float("nan"))
+                                          w=w, deviance=float("nan"), llf=None)
         self.family = rows.family
         self.scale = scale
 
@@ -676,7 +676,7 @@ class DaskGLMResults(GLMResults):
                                problem.family, params, problem.llf_scale(totals), cov_type)
         self._meat = final["meat"]
         self.llf = float(final["llf"])
-        history[-1] = dataclasses.replace(history[-1], loglike=lambda: self.llf)
+        history[-1] = dataclasses.replace(history[-1], llf=self.llf)
         self.history = history
         self._final = history[-1]
         self.aic = -2.0 * self.llf + 2.0 * problem.p

@@ -70,7 +70,6 @@ import numbers
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property, partial
 
 import numpy as np
 
@@ -128,11 +127,11 @@ class IterationState:
     fits (see ``keep_vectors`` of ``fit``) the vectors of iterations before the last
     are not kept (None), to save memory, and neither is ``llf``.
 
-    ``llf`` is the log-likelihood at ``mu`` (``GLMProblem.loglike``), computed on first
-    use by the function ``loglike`` that the state was made with (None when it has none):
-    a state made from a mean vector is given one, so ``llf`` is there exactly when ``mu``
-    is, yet a large fit whose llf no one asks for never pays its once-per-problem sum of
-    log-densities (a ln y! per row for the Poisson).  ``information`` names the
+    ``llf`` is the log-likelihood at ``mu`` (``GLMProblem.loglike``), computed from that
+    mean for problems of at most KEEP_VECTORS_UP_TO rows; a larger problem leaves it
+    None, so that a large fit whose llf no one asks for never pays its once-per-problem
+    sum of log-densities (a ln y! per row for the Poisson): ``GLMResults.llf`` computes
+    it when asked.  ``information`` names the
     information matrix of the step that led here: "fisher" (expected) or "newton"
     (observed; None at iteration 0), and ``solve``
     applies its inverse to a vector (the convergence rule's look-ahead uses it; ``fit``
@@ -146,7 +145,7 @@ class IterationState:
     z: np.ndarray | None
     w: np.ndarray | None
     deviance: float
-    loglike: Callable[[], float] | None = field(default=None, repr=False, compare=False)
+    llf: float | None = None
     step_size: float = 1.0
     criterion: float | None = None
     information: str | None = None
@@ -158,15 +157,10 @@ class IterationState:
     _normal_equations: dict = field(default_factory=dict, init=False, repr=False,
                                     compare=False)
 
-    @cached_property
-    def llf(self) -> float | None:
-        """The log-likelihood at ``mu``, from ``loglike`` (once); None without it."""
-        return None if self.loglike is None else self.loglike()
-
     def without_vectors(self) -> IterationState:
         """The same state with the length-n vectors, and the llf computed from them,
         dropped (to save memory)."""
-        return dataclasses.replace(self, eta=None, mu=None, z=None, w=None, loglike=None,
+        return dataclasses.replace(self, eta=None, mu=None, z=None, w=None, llf=None,
                                    solve=None)
 
 
@@ -244,8 +238,8 @@ def _state(problem: GLMProblem, iteration: int, params, eta, mu, step_size: floa
     deviance = problem.deviance(mu) if deviance is None else deviance
     state = IterationState(
         iteration=iteration, params=params, eta=eta, mu=mu, z=z, w=W, deviance=deviance,
-        loglike=partial(problem.loglike, mu, deviance), step_size=step_size,
-        **step,
+        llf=problem.loglike(mu, deviance) if problem.n <= KEEP_VECTORS_UP_TO else None,
+        step_size=step_size, **step,
     )
     if normal_equations is not None:
         state._normal_equations["fisher"] = (problem.X, *normal_equations)

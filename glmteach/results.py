@@ -187,8 +187,11 @@ class GLMResults:
     # on first use (as statsmodels does), so that a fit pays only for what is asked ------
     @cached_property
     def llf(self) -> float:
-        """The log-likelihood at the estimate (at ``problem.llf_scale``)."""
-        return self._final.llf
+        """The log-likelihood at the estimate (at ``problem.llf_scale``): the final
+        state's, or for a large problem (whose states leave it None) computed now."""
+        final = self._final
+        return final.llf if final.llf is not None else self.problem.loglike(final.mu,
+                                                                             final.deviance)
 
     @cached_property
     def pearson_chi2(self) -> float:
