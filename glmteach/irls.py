@@ -380,7 +380,7 @@ def _fisher_trial(problem: GLMProblem, params: np.ndarray):
         parts = problem.by_row_parts(part, threads)
     if any(part is None for part in parts):
         return eta, mu, None, None, None
-    deviance, gram, xt_rhs = add_parts([(d, g, x) for d, g, x in parts])
+    deviance, gram, xt_rhs = add_parts(parts)
     return eta, mu, float(deviance), (z, W), (gram, xt_rhs[:, 0], xt_rhs[:, 1])
 
 
