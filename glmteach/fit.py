@@ -178,7 +178,7 @@ def _warn_if_separated(results) -> None:
     n_used = int(np.count_nonzero(problem.weights > 0))
     # complete separation: every row ends up predicted with certainty (the deviance
     # goes to 0), even where a slow tail (cloglog towards 1) keeps a mean at 1 - 1e-10
-    complete = bool(at_edge[used].all()) or results.deviance <= 1e-6 * np.sum(problem.weights)
+    complete = bool(at_edge[used].all()) or results.deviance <= 1e-6 * problem.total_weight
     if binomial:
         what = (f"{int(at_edge.sum())} of {n_used} fitted probabilities are numerically "
                 f"0 or 1: the data look "

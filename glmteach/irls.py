@@ -267,9 +267,10 @@ def initial_state(problem: GLMProblem, start=None) -> IterationState:
 def _initial_state(problem: GLMProblem, start) -> IterationState:
     if start is None:
         mu = problem.family.starting_mu(problem.y, problem.weights)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            eta = problem.link.link(mu)
-        if not np.all(np.isfinite(eta)):
+        eta, _, deviance, working, normal = _fisher_trial(problem, None, mu)
+        if deviance is None:  # some g(mu) is not finite
+            with np.errstate(divide="ignore", invalid="ignore"):
+                eta = problem.link.link(mu)
             used = problem.weights > 0
             if np.all(problem.y[used] == 0):
                 raise FitError(
@@ -282,7 +283,7 @@ def _initial_state(problem: GLMProblem, start) -> IterationState:
                 f"the starting means {problem.family.name}.starting_mu(y) for "
                 f"{int(np.count_nonzero(~np.isfinite(eta)))} rows; pass start= coefficients"
             )
-        return _state(problem, 0, None, eta, mu)
+        return _state(problem, 0, None, eta, mu, 1.0, deviance, working, normal)
     try:
         start = np.asarray(start, dtype=float).reshape(-1)
     except (TypeError, ValueError) as exc:
@@ -314,74 +315,100 @@ def fisher_normal_equations(state: IterationState, problem: GLMProblem):
     (Frees 2010, eq. 13.13), kept in this residual form because near the optimum
     X'Wz - (X'WX) beta would lose its digits to cancellation.
 
-    One blocked pass over X (``GLMProblem.weighted_normal_equations`` with the two
-    right-hand sides side by side), formed at most once per state and kept on it: in
-    ``fit`` the convergence rule's look-ahead at beta_k, the step from beta_k and, at the
-    last state, the covariance (X'WX)^{-1} all use it, so X is read once for the three.
+    At coefficients beta the working response is z = X beta + (z - eta + offset), so
+
+        X' W z = (X' W X) beta + U ,
+
+    and the pass over X forms only X'WX and U (``_score_terms``); at the data start
+    (no beta: eta = g(mu) is not X beta) it forms X' (W z) too.  One blocked pass over X
+    (``GLMProblem.weighted_normal_equations``), formed at most once per state and kept
+    on it: in ``fit`` the convergence rule's look-ahead at beta_k, the step from beta_k
+    and, at the last state, the covariance (X'WX)^{-1} all use it, so X is read once
+    for the three.
     """
     cached = state._normal_equations.get("fisher")
     if cached is None or cached[0] is not problem.X:  # (X: the problem it was formed on)
-        W, z, eta = state.w, state.z, state.eta
+        W, z, eta, params = state.w, state.z, state.eta, state.params
         offset = problem.offset if problem.has_offset else None
-        rhs = np.empty((2, problem.n))  # (the two n-vectors contiguous: see the pass)
-        problem.by_row_parts(lambda rows: _fisher_right_hand_sides(
+        # (at the data start the two n-vectors side by side, contiguous: see the pass)
+        rhs = np.empty((1 if params is not None else 2, problem.n))
+        problem.by_row_parts(lambda rows: _score_terms(
             W[rows], z[rows], eta[rows], None if offset is None else offset[rows],
             rhs[:, rows]))
         gram, xt_rhs = problem.weighted_normal_equations(W, rhs.T)
-        cached = (problem.X, gram, xt_rhs[:, 0], xt_rhs[:, 1])
+        cached = (problem.X, gram, *_normal_equations_of(gram, xt_rhs, params))
         state._normal_equations["fisher"] = cached
     return cached[1], cached[2], cached[3]
 
 
-def _fisher_right_hand_sides(W, z, eta, offset, out) -> None:
-    """out[0] = W z (for X'Wz, the next step's) and out[1] = W (z - eta + offset) (for
-    the score), row by row; ``offset`` None means none."""
-    np.multiply(W, z, out=out[0])
-    np.subtract(z, eta, out=out[1])
+def _score_terms(W, z, eta, offset, out) -> None:
+    """out[0] = W (z - eta + offset), the terms of the score, row by row (``offset``
+    None means none); with a second row, out[1] = W z (for X'Wz at the data start)."""
+    np.subtract(z, eta, out=out[0])
     if offset is not None:
-        out[1] += offset
-    out[1] *= W
+        out[0] += offset
+    out[0] *= W
+    if len(out) > 1:
+        np.multiply(W, z, out=out[1])
 
 
-def _fisher_trial(problem: GLMProblem, params: np.ndarray):
-    """(eta, mu, deviance, (z, W), normal equations) at coefficients ``params``, in one
-    pass over X by the parts of its rows (``GLMProblem.by_row_parts``).
+def _normal_equations_of(gram: np.ndarray, xt_rhs: np.ndarray, params):
+    """(X'Wz, U) from X'WX = ``gram`` and the columns X' rhs of ``_score_terms``."""
+    score = xt_rhs[:, 0]
+    xt_wz = gram @ params + score if params is not None else xt_rhs[:, 1]
+    return xt_wz, score
+
+
+def _fisher_trial(problem: GLMProblem, params: np.ndarray | None,
+                  start_mu: np.ndarray | None = None):
+    """(eta, mu, deviance, (z, W), normal equations) at coefficients ``params`` - or,
+    with ``params`` None, at the data start, the means ``start_mu`` (eta = g(mu)) - in
+    one pass over X by the parts of its rows (``GLMProblem.by_row_parts``).
 
     A Fisher step's new point needs X beta, the means and the deviance; if it is
-    accepted (nearly always), the next step needs z, W and the sums X'WX, X'Wz and
-    X'W(z - eta + offset) of ``fisher_normal_equations`` - another pass over X.  Here
-    each part does both while its rows of X are still in the cache, on all CPUs: the
-    map-reduce of a dask fit (``glmteach.distributed``), part by part.  The numbers are
-    those of the separate passes (``GLMProblem.linear_predictor``, ``mean``,
-    ``deviance``, ``weighted_normal_equations``): the same parts, added in the same
-    order.  ``deviance`` is None when some mean is outside the mean space."""
+    accepted (nearly always), the next step needs z, W and the sums X'WX and
+    U = X'W(z - eta + offset) of ``fisher_normal_equations`` - another pass over X.
+    Here each part does both while its rows of X are still in the cache, on all CPUs:
+    the map-reduce of a dask fit (``glmteach.distributed``), part by part.  The numbers
+    are those of the separate passes (``GLMProblem.linear_predictor``, ``mean``,
+    ``deviance``, ``fisher_normal_equations``): the same parts, added in the same order.
+    ``deviance`` (and what follows it) is None when some mean is outside the mean space,
+    or at the data start when some g(mu) is not finite."""
     n, X, y, family, link = problem.n, problem.X, problem.y, problem.family, problem.link
     weights = None if problem.unit_weights else problem.weights
     offset = problem.offset if problem.has_offset else None
-    eta, mu, z, W = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-    rhs = np.empty((2, n))
+    eta, z, W = np.empty(n), np.empty(n), np.empty(n)
+    mu = np.empty(n) if params is not None else start_mu
+    terms = np.empty((1 if params is not None else 2, n))  # (see ``_score_terms``)
 
     def part(rows: slice):
-        np.dot(X[rows], params, out=eta[rows])
         off = None if offset is None else offset[rows]
-        if off is not None:
-            eta[rows] += off
-        mu[rows] = link.inverse(eta[rows])
-        if not family.valid_mu(mu[rows]):
-            return None
+        if params is None:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                eta[rows] = link.link(mu[rows])
+            if not np.all(np.isfinite(eta[rows])):
+                return None
+        else:
+            np.dot(X[rows], params, out=eta[rows])
+            if off is not None:
+                eta[rows] += off
+            mu[rows] = link.inverse(eta[rows])
+            if not family.valid_mu(mu[rows]):
+                return None
         w = None if weights is None else weights[rows]
         deviance = family.deviance(y[rows], mu[rows], 1.0 if w is None else w)
         z[rows], W[rows] = working_response_and_weights(family, y[rows], w, off, eta[rows],
                                                         mu[rows])
-        _fisher_right_hand_sides(W[rows], z[rows], eta[rows], off, rhs[:, rows])
-        return deviance, *weighted_normal_equations(X[rows], W[rows], rhs[:, rows].T)
+        _score_terms(W[rows], z[rows], eta[rows], off, terms[:, rows])
+        return deviance, *weighted_normal_equations(X[rows], W[rows], terms[:, rows].T)
 
     with threads_for_pass(n, problem.p) as threads:
         parts = problem.by_row_parts(part, threads)
     if any(part is None for part in parts):
         return eta, mu, None, None, None
     deviance, gram, xt_rhs = add_parts(parts)
-    return eta, mu, float(deviance), (z, W), (gram, xt_rhs[:, 0], xt_rhs[:, 1])
+    return eta, mu, float(deviance), (z, W), (gram, *_normal_equations_of(gram, xt_rhs,
+                                                                          params))
 
 
 def _fisher_plan(state: IterationState, problem: GLMProblem):
@@ -614,13 +641,19 @@ class _DistanceToOptimum:
         eta by less than this floor are measured against it rather than against
         themselves (log link: 1e-3; identity link: 1e-3 of the size of y)."""
         if self.floor is None:
-            with np.errstate(all="ignore"):
-                size = state.mu * self.problem.link.deriv(state.mu)
-                prior = self.problem.weights
-                ok = np.isfinite(size) & (prior > 0)
+            mu, link, prior = state.mu, self.problem.link, self.problem.weights
+
+            def part(rows: slice) -> np.ndarray:  # (sum w size^2, sum w) over usable rows
+                size = mu[rows] * link.deriv(mu[rows])
+                ok = np.isfinite(size) & (prior[rows] > 0)
                 if not ok.all():  # (boolean indexing costs a pass: only when needed)
-                    size, prior = size[ok], prior[ok]
-                rms = np.sqrt(np.sum(prior * size ** 2) / np.sum(prior)) if ok.any() else 0.0
+                    return np.array([np.sum(prior[rows][ok] * size[ok] ** 2),
+                                     np.sum(prior[rows][ok])])
+                return np.array([np.sum(prior[rows] * size ** 2), np.sum(prior[rows])])
+
+            with np.errstate(all="ignore"):
+                squares, total = add_parts(self.problem.by_row_parts(part))
+                rms = np.sqrt(squares / total) if total > 0 else 0.0
             self.floor = 1e-3 * float(rms) if np.isfinite(rms) else 0.0
         return self.floor
 
@@ -691,7 +724,7 @@ def _stops_early(problem: GLMProblem, history: list[IterationState], tol: float)
     """
     new, old = history[-1], history[-2]
     change = abs(new.deviance - old.deviance)
-    if change <= MARGIN * tol * float(np.sum(problem.weights)) and _drifting(problem, history):
+    if change <= MARGIN * tol * problem.total_weight and _drifting(problem, history):
         return True
     if len(history) < 4 or any(h.criterion is None for h in history[-3:]):
         return False

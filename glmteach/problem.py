@@ -396,7 +396,8 @@ class GLMProblem:
             with LA.threads_for_pass(n, p) as threads:
                 squares = LA.weighted_column_sums_of_squares(self.X, self.weights,
                                                              threads=threads)
-        self.column_scale = np.sqrt(squares / np.sum(self.weights))
+        self.total_weight = float(np.sum(self.weights))  # sum_i w_i
+        self.column_scale = np.sqrt(squares / self.total_weight)
         self.rank_checked = False  # see ``check_rank``: done by ``irls.initial_state``
 
     def _count_observations(self) -> int:

@@ -60,8 +60,9 @@ def test_llf_of_an_estimated_scale_is_the_direct_sum():
 def test_fisher_normal_equations_are_formed_once_per_state_and_match(monkeypatch):
     """X'WX, X'Wz and the score X'W(z - eta + offset) of a state from one pass, reused
     by the look-ahead, the next step and the covariance: a fit of K steps forms them
-    K + 1 times (the rank check uses the first of them: no pass of its own), and they
-    equal the direct products."""
+    K + 1 times, each in the pass that makes the state (the data start's too; the rank
+    check uses the first of them: no pass of its own), and they equal the direct
+    products."""
     X, y, w = _data(gt.Poisson())
     offset = np.linspace(-0.2, 0.2, len(y))
     calls = []
@@ -71,9 +72,9 @@ def test_fisher_normal_equations_are_formed_once_per_state_and_match(monkeypatch
         calls.append("pass")
         return original(self, weights, rhs)
 
-    def counting_trial(problem, params):  # a full step forms them with its new point
-        out = trial(problem, params)
-        calls.append("step")
+    def counting_trial(problem, params, start_mu=None):  # formed with the new point
+        out = trial(problem, params, start_mu)
+        calls.append("start" if params is None else "step")
         return out
 
     monkeypatch.setattr(GLMProblem, "weighted_normal_equations", counting)
@@ -81,7 +82,7 @@ def test_fisher_normal_equations_are_formed_once_per_state_and_match(monkeypatch
     res = gt.fit(X, y, family=gt.Poisson(), weights=w, offset=offset)
     res.bse  # noqa: B018 - the covariance uses the final state's X'WX
     assert len(calls) == res.n_iter + 1
-    assert calls == ["pass"] + ["step"] * res.n_iter  # (no step was halved here)
+    assert calls == ["start"] + ["step"] * res.n_iter  # (no step was halved here)
     final = res.history[-1]
     gram, xt_wz, score = irls.fisher_normal_equations(final, res.problem)
     np.testing.assert_allclose(gram, (X * final.w[:, None]).T @ X, rtol=1e-12)
@@ -366,6 +367,43 @@ def test_a_fisher_step_in_one_pass_gives_the_numbers_of_the_separate_passes():
     for fused, apart in zip(irls.fisher_normal_equations(state, problem), separate,
                             strict=True):
         np.testing.assert_array_equal(fused, apart)
+
+
+def test_the_data_start_in_one_pass_gives_the_numbers_of_the_separate_passes():
+    """Iteration 0 (mu from ``starting_mu``, eta = g(mu)) is made in the same one pass
+    as a Fisher step; its numbers are those of the element-wise functions and of
+    ``fisher_normal_equations``, which at the data start forms X'(Wz) directly."""
+    import dataclasses
+
+    X, y, exposure = _large_poisson(seed=15)
+    weights = np.random.default_rng(16).uniform(0.5, 1.5, y.size)
+    problem = GLMProblem(X, y, gt.Poisson(), weights=weights, exposure=exposure)
+    state = irls.initial_state(problem)
+    assert state.params is None and "fisher" in state._normal_equations
+    mu = problem.family.starting_mu(problem.y, problem.weights)
+    np.testing.assert_array_equal(state.mu, mu)
+    np.testing.assert_array_equal(state.eta, problem.link.link(mu))
+    assert state.deviance == problem.deviance(mu)
+    z, w = irls._working_response_and_weights_of(problem, state.eta, mu)
+    np.testing.assert_array_equal(state.z, z)
+    np.testing.assert_array_equal(state.w, w)
+    separate = irls.fisher_normal_equations(dataclasses.replace(state), problem)
+    for fused, apart in zip(irls.fisher_normal_equations(state, problem), separate,
+                            strict=True):
+        np.testing.assert_array_equal(fused, apart)
+    np.testing.assert_allclose(separate[1], X.T @ (w * z), rtol=1e-12)
+
+
+def test_x_wz_at_coefficients_is_the_information_times_beta_plus_the_score():
+    """At coefficients beta, z = X beta + (z - eta + offset), so the pass forms only X'WX
+    and the score U, and X'Wz = X'WX beta + U: the direct product, to rounding."""
+    X, y, exposure = _large_poisson(seed=17)
+    problem = GLMProblem(X, y, gt.Poisson(), exposure=exposure)
+    state = irls.irls_step(irls.initial_state(problem), problem)
+    gram, xt_wz, score = irls.fisher_normal_equations(state, problem)
+    np.testing.assert_allclose(xt_wz, X.T @ (state.w * state.z), rtol=1e-11)
+    np.testing.assert_allclose(score, X.T @ (state.w * (state.z - state.eta + problem.offset)),
+                               rtol=1e-9, atol=1e-9 * np.max(np.abs(xt_wz)))
 
 
 @pytest.mark.parametrize("family", [gt.Binomial(), gt.Poisson()])
