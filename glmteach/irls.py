@@ -266,7 +266,8 @@ def initial_state(problem: GLMProblem, start=None) -> IterationState:
 
 def _initial_state(problem: GLMProblem, start) -> IterationState:
     if start is None:
-        mu = problem.family.starting_mu(problem.y, problem.weights)
+        mu = problem.family.starting_mu(problem.y,
+                                        1.0 if problem.unit_weights else problem.weights)
         eta, _, deviance, working, normal = _fisher_trial(problem, None, mu)
         if deviance is None:  # some g(mu) is not finite
             with np.errstate(divide="ignore", invalid="ignore"):

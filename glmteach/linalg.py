@@ -96,14 +96,15 @@ def threads_for_rows(n: int) -> int:
     return _cpus() if n >= 2 * VECTOR_PART_ROWS else 1
 
 
-def weighted_column_sums_of_squares(X: np.ndarray, weights: np.ndarray,
+def weighted_column_sums_of_squares(X: np.ndarray, weights: np.ndarray | None,
                                     threads: int = 1) -> np.ndarray:
-    """sum_i w_i x_ij^2 for each column j: the diagonal of X' W X without the rest of it,
-    in one blocked pass over X (squares of a block of rows, then one matrix-vector
-    product), a fifth of the time of the whole X' W X; by the parts of rows of
-    ``map_row_parts``, shared among ``threads`` threads."""
+    """sum_i w_i x_ij^2 for each column j (``weights`` None: all 1): the diagonal of
+    X' W X without the rest of it, in one blocked pass over X (squares of a block of
+    rows, then one matrix-vector product), a fifth of the time of the whole X' W X; by
+    the parts of rows of ``map_row_parts``, shared among ``threads`` threads."""
     n, p = X.shape
     rows = _block_rows(p)
+    ones = np.ones(min(rows, n)) if weights is None else None  # (one block's worth)
 
     def part(start: int, stop: int) -> np.ndarray:
         buffer = np.empty((min(rows, stop - start), p))
@@ -112,7 +113,8 @@ def weighted_column_sums_of_squares(X: np.ndarray, weights: np.ndarray,
             last = min(first + rows, stop)
             squares = buffer[:last - first]
             np.square(X[first:last], out=squares)
-            sums += np.dot(weights[first:last], squares)
+            sums += np.dot(ones[:last - first] if weights is None else weights[first:last],
+                           squares)
         return sums
 
     return np.sum(map_row_parts(part, n, p, threads), axis=0)

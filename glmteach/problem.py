@@ -237,7 +237,7 @@ def _design_matrix(X) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"X: must have at least one row and one column, got shape {X.shape}")
     n, p = X.shape
     with np.errstate(over="ignore", invalid="ignore"), LA.threads_for_pass(n, p) as threads:
-        squares = LA.weighted_column_sums_of_squares(X, np.ones(n), threads=threads)
+        squares = LA.weighted_column_sums_of_squares(X, None, threads=threads)
     if not np.all(np.isfinite(squares)):
         _check_finite(X, "X")
     return X, squares
@@ -525,7 +525,7 @@ class GLMProblem:
         if not used.all():  # (boolean indexing costs a pass: only when needed)
             W, prior = W[used], prior[used]
         with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = W / prior
+            ratio = W if self.unit_weights else W / prior
         low, high = float(np.min(ratio)), float(np.max(ratio))
         if not (low > 0 and np.isfinite(high) and ALIAS_TOLERANCE * high / low < 1.0):
             return False

@@ -194,6 +194,18 @@ def test_a_block_without_rows_gives_zero_sums():
     np.testing.assert_array_equal(xt, np.zeros(3))
     assert matvec(X, np.ones(3)).shape == (0,)
     np.testing.assert_array_equal(weighted_column_sums_of_squares(X, np.empty(0)), np.zeros(3))
+    np.testing.assert_array_equal(weighted_column_sums_of_squares(X, None), np.zeros(3))
+
+
+def test_column_sums_of_squares_without_weights_are_those_of_unit_weights():
+    from glmteach.linalg import PART_BLOCKS, _block_rows, weighted_column_sums_of_squares
+
+    rng = np.random.default_rng(18)
+    n = 2 * PART_BLOCKS * _block_rows(4) + 77  # several parts, the last block short
+    X = rng.standard_normal((n, 4))
+    unweighted = weighted_column_sums_of_squares(X, None, threads=2)
+    np.testing.assert_array_equal(unweighted, weighted_column_sums_of_squares(X, np.ones(n)))
+    np.testing.assert_allclose(unweighted, np.sum(X ** 2, axis=0), rtol=1e-12)
 
 
 def test_matvec_is_x_times_v_whatever_the_number_of_threads():
