@@ -774,7 +774,8 @@ def render_report(rows, args, argv, elapsed, blas, context) -> str:
         "- Every engine gets X *with* its intercept column and `fit_intercept=False` "
         "(glum, scikit-learn), the same maximum of 100 iterations and a tight tolerance "
         f"({args.tol:g}): statsmodels `fit(tol=…)` (deviance change), glmteach `tol=…` "
-        "(relative deviance change, R's rule), glum `gradient_tol=…` and `step_size_tol=…/100` "
+        "(its default rule: the estimated relative distance of the coefficients to the "
+        "optimum at most tol/10), glum `gradient_tol=…` and `step_size_tol=…/100` "
         "(without the latter glum's irls-ls solver can hit its iteration limit at a gradient "
         "that rounding keeps above 1e-10, e.g. binomial n = 1e6, p = 50), "
         "scikit-learn `tol=…`.",
