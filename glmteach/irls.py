@@ -645,12 +645,11 @@ class _DistanceToOptimum:
             mu, link, prior = state.mu, self.problem.link, self.problem.weights
 
             def part(rows: slice) -> np.ndarray:  # (sum w size^2, sum w) over usable rows
-                size = mu[rows] * link.deriv(mu[rows])
-                ok = np.isfinite(size) & (prior[rows] > 0)
+                size, w = mu[rows] * link.deriv(mu[rows]), prior[rows]
+                ok = np.isfinite(size) & (w > 0)
                 if not ok.all():  # (boolean indexing costs a pass: only when needed)
-                    return np.array([np.sum(prior[rows][ok] * size[ok] ** 2),
-                                     np.sum(prior[rows][ok])])
-                return np.array([np.sum(prior[rows] * size ** 2), np.sum(prior[rows])])
+                    size, w = size[ok], w[ok]
+                return np.array([np.sum(w * size ** 2), np.sum(w)])
 
             with np.errstate(all="ignore"):
                 squares, total = add_parts(self.problem.by_row_parts(part))

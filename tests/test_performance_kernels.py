@@ -359,16 +359,19 @@ def test_parts_on_threads_keep_the_callers_floating_point_error_settings(threads
         map_vector_parts(part, big.size, threads)
 
 
-def test_a_fisher_step_in_one_pass_gives_the_numbers_of_the_separate_passes():
+def _weighted_large_poisson(seed: int) -> GLMProblem:
+    X, y, exposure = _large_poisson(seed=seed)
+    weights = np.random.default_rng(seed + 1).uniform(0.5, 1.5, y.size)
+    return GLMProblem(X, y, gt.Poisson(), weights=weights, exposure=exposure)
+
+
+def _assert_the_numbers_of_the_separate_passes(state, problem, eta, mu):
+    """``state``, made in one pass, against the element-wise functions at (eta, mu) and a
+    ``fisher_normal_equations`` formed apart (on a copy without the cached sums);
+    returns the separate normal equations."""
     import dataclasses
 
-    X, y, exposure = _large_poisson(seed=12)
-    weights = np.random.default_rng(13).uniform(0.5, 1.5, y.size)
-    problem = GLMProblem(X, y, gt.Poisson(), weights=weights, exposure=exposure)
-    state = irls.irls_step(irls.initial_state(problem), problem)
-    assert state.step_size == 1.0 and "fisher" in state._normal_equations  # one pass
-    eta = problem.linear_predictor(state.params)
-    mu = problem.mean(eta)
+    assert "fisher" in state._normal_equations  # (formed by the one pass)
     np.testing.assert_array_equal(state.eta, eta)
     np.testing.assert_array_equal(state.mu, mu)
     assert state.deviance == problem.deviance(mu)
@@ -379,31 +382,28 @@ def test_a_fisher_step_in_one_pass_gives_the_numbers_of_the_separate_passes():
     for fused, apart in zip(irls.fisher_normal_equations(state, problem), separate,
                             strict=True):
         np.testing.assert_array_equal(fused, apart)
+    return separate
+
+
+def test_a_fisher_step_in_one_pass_gives_the_numbers_of_the_separate_passes():
+    problem = _weighted_large_poisson(seed=12)
+    state = irls.irls_step(irls.initial_state(problem), problem)
+    assert state.step_size == 1.0
+    eta = problem.linear_predictor(state.params)
+    _assert_the_numbers_of_the_separate_passes(state, problem, eta, problem.mean(eta))
 
 
 def test_the_data_start_in_one_pass_gives_the_numbers_of_the_separate_passes():
     """Iteration 0 (mu from ``starting_mu``, eta = g(mu)) is made in the same one pass
     as a Fisher step; its numbers are those of the element-wise functions and of
     ``fisher_normal_equations``, which at the data start forms X'(Wz) directly."""
-    import dataclasses
-
-    X, y, exposure = _large_poisson(seed=15)
-    weights = np.random.default_rng(16).uniform(0.5, 1.5, y.size)
-    problem = GLMProblem(X, y, gt.Poisson(), weights=weights, exposure=exposure)
+    problem = _weighted_large_poisson(seed=15)
     state = irls.initial_state(problem)
-    assert state.params is None and "fisher" in state._normal_equations
+    assert state.params is None
     mu = problem.family.starting_mu(problem.y, problem.weights)
-    np.testing.assert_array_equal(state.mu, mu)
-    np.testing.assert_array_equal(state.eta, problem.link.link(mu))
-    assert state.deviance == problem.deviance(mu)
-    z, w = irls._working_response_and_weights_of(problem, state.eta, mu)
-    np.testing.assert_array_equal(state.z, z)
-    np.testing.assert_array_equal(state.w, w)
-    separate = irls.fisher_normal_equations(dataclasses.replace(state), problem)
-    for fused, apart in zip(irls.fisher_normal_equations(state, problem), separate,
-                            strict=True):
-        np.testing.assert_array_equal(fused, apart)
-    np.testing.assert_allclose(separate[1], X.T @ (w * z), rtol=1e-12)
+    separate = _assert_the_numbers_of_the_separate_passes(state, problem,
+                                                          problem.link.link(mu), mu)
+    np.testing.assert_allclose(separate[1], problem.X.T @ (state.w * state.z), rtol=1e-12)
 
 
 def test_x_wz_at_coefficients_is_the_information_times_beta_plus_the_score():
