@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 
 from glmteach.fit import fit
-from glmteach.problem import _holds_text
+from glmteach.problem import holds_text
 
 __all__ = ["glm"]
 
@@ -23,7 +23,7 @@ def _column_or_values(data, value, name: str):
         if value not in data.columns:
             raise ValueError(f"{name}: {value!r} is not a column of data")
         column = data[value]
-        if _holds_text(column) or str(column.dtype) == "category":
+        if holds_text(column) or str(column.dtype) == "category":
             raise ValueError(f"{name}: column {value!r} must be numeric, but it holds text "
                              f"or categories")
         return np.asarray(column, dtype=float)
@@ -67,7 +67,7 @@ def _refuse_text_response(formula: str, data) -> None:
     lhs = formula.split("~", 1)[0].strip()
     if lhs in data.columns:
         column = data[lhs]
-        if _holds_text(column) or str(column.dtype) == "category":
+        if holds_text(column) or str(column.dtype) == "category":
             levels = sorted(map(str, column.dropna().unique()))[:5]
             raise ValueError(
                 f"y: the response column {lhs!r} holds text or categories "

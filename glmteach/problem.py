@@ -45,7 +45,7 @@ def _first_rows(mask: np.ndarray, limit: int = 5) -> str:
     return f" (first at row{'s' if len(idx) > 1 else ''} {shown})"
 
 
-def _holds_text(value) -> bool:
+def holds_text(value) -> bool:
     """Strings, even ones that look like numbers ('1.5'), are not numeric data: numpy
     would convert them silently, hiding e.g. a CSV column read as text."""
     if hasattr(value, "columns"):  # DataFrame
@@ -58,7 +58,7 @@ def _holds_text(value) -> bool:
     return kind == "O" and any(isinstance(v, str) for v in np.ravel(np.asarray(raw)))
 
 
-def _is_pandas(value) -> bool:
+def is_pandas(value) -> bool:
     """A pandas Series or DataFrame (a list also has an ``index`` attribute: a method)."""
     return type(value).__module__.startswith("pandas") and hasattr(value, "index") \
         and not callable(value.index)
@@ -95,11 +95,11 @@ def _refuse_non_numeric_kinds(value, name: str) -> None:
                 f"the real part, or the modulus, explicitly if that is what you mean)")
 
 
-def _to_float_array(value, name: str) -> np.ndarray:
+def to_float_array(value, name: str) -> np.ndarray:
     if name.startswith("X"):  # (a categorical y is refused below as non-numeric)
         _refuse_non_numeric_kinds(value, name)
     try:
-        if _holds_text(value):
+        if holds_text(value):
             raise ValueError("text")
         arr = np.asarray(value, dtype=float)
     except (TypeError, ValueError) as exc:
@@ -117,7 +117,7 @@ def _to_float_array(value, name: str) -> np.ndarray:
 def _check_index(value, name: str, index) -> None:
     """pandas inputs are paired with the rows of X by position; refuse when their row
     labels say that would pair different observations."""
-    other = value.index if _is_pandas(value) else None
+    other = value.index if is_pandas(value) else None
     if index is None or other is None:
         return
     if len(other) == len(index) and not other.equals(index):
@@ -134,7 +134,7 @@ def _owned(arr: np.ndarray, original) -> np.ndarray:
     mixed columns already made a new array).  Contiguous, for BLAS."""
     if isinstance(original, np.ndarray) and np.may_share_memory(arr, original):
         arr = arr.copy(order="K")
-    elif _is_pandas(original) and np.may_share_memory(arr, np.asarray(original)):
+    elif is_pandas(original) and np.may_share_memory(arr, np.asarray(original)):
         arr = arr.copy(order="K")
     if not (arr.flags.c_contiguous or arr.flags.f_contiguous):
         arr = np.ascontiguousarray(arr)
@@ -190,7 +190,7 @@ def row_vector(value, name: str, n: int, rows_of: str = "X") -> np.ndarray:
     """``value`` as one finite number per row of ``rows_of`` (n rows; a single number is
     repeated): the one check of every per-row argument (weights, offset, exposure,
     frequency weights, and the offset and exposure of new rows in ``predict``)."""
-    arr = _to_float_array(value, name)
+    arr = to_float_array(value, name)
     if arr.ndim == 0:
         arr = np.full(n, float(arr))
     arr = arr.reshape(-1) if arr.ndim == 2 and 1 in arr.shape else arr
@@ -228,7 +228,7 @@ def _design_matrix(X) -> tuple[np.ndarray, np.ndarray]:
     X (on all CPUs for a large X: ``glmteach.linalg.threads_for_pass``) and double as the
     check that X is finite: they are, unless some x is NaN or infinite - or beyond 1e154,
     whose square overflows, which is why only then X itself is searched."""
-    X = _to_float_array(X, "X")
+    X = to_float_array(X, "X")
     if X.ndim == 1:
         X = X[:, None]
     if X.ndim != 2:
@@ -323,14 +323,14 @@ class GLMProblem:
         original_y = y
         self.labelled = hasattr(X, "columns")
         self.param_names = [str(c) for c in X.columns] if self.labelled else None
-        self.row_index = X.index if _is_pandas(X) else None
-        if self.row_index is None and _is_pandas(y):
+        self.row_index = X.index if is_pandas(X) else None
+        if self.row_index is None and is_pandas(y):
             self.row_index = y.index
-        self.response_name = getattr(y, "name", None) if _is_pandas(y) else None
+        self.response_name = getattr(y, "name", None) if is_pandas(y) else None
         self.scale_rule = check_scale(scale)
         for value, name in ((y, "y"), (weights, "weights"), (offset, "offset"),
                             (exposure, "exposure"), (freq_weights, "freq_weights")):
-            _check_index(value, name, X.index if _is_pandas(X) else None)
+            _check_index(value, name, X.index if is_pandas(X) else None)
 
         X, squares = _design_matrix(X)
         n, p = X.shape
@@ -415,7 +415,7 @@ class GLMProblem:
         family with trials as weights (the binomial) an (n, 2) array of successes and
         failures becomes proportions, and the trials multiply the prior weights."""
         family = self.family
-        y = _to_float_array(y, "y")
+        y = to_float_array(y, "y")
         if y.ndim == 2 and y.shape[1] == 2 and family.trials_as_weights:
             y, prior = self._from_successes_failures(y, prior, n)
         else:

@@ -36,10 +36,10 @@ from scipy import linalg, special
 from glmteach.irls import IterationState, fisher_normal_equations, iterate
 from glmteach.problem import (
     GLMProblem,
-    _is_pandas,
-    _to_float_array,
+    is_pandas,
     log_exposure,
     row_vector,
+    to_float_array,
 )
 
 __all__ = ["GLMResults", "Summary"]
@@ -51,7 +51,7 @@ def _group_codes(groups, problem: GLMProblem) -> np.ndarray:
     """Integer codes 0..G-1 of the cluster labels (any hashable values), one per row."""
     import pandas as pd
 
-    if _is_pandas(groups) and problem.row_index is not None \
+    if is_pandas(groups) and problem.row_index is not None \
             and len(groups) == len(problem.row_index) \
             and not groups.index.equals(problem.row_index):
         raise ValueError("groups: its index (row labels) differs from X's, so rows would "
@@ -121,7 +121,7 @@ def _normal_quantile(alpha: float) -> float:
 
 def _check_new_index(value, name: str, index) -> None:
     """A pandas Series is paired with the new rows by label: its index must equal theirs."""
-    if _is_pandas(value) and index is not None and not value.index.equals(index):
+    if is_pandas(value) and index is not None and not value.index.equals(index):
         raise ValueError(f"{name}: its index (row labels) differs from X_new's, so values "
                          f"would be paired by position with other rows; align it first "
                          f"({name}.reindex(X_new.index)) or pass a plain array")
@@ -411,7 +411,7 @@ class GLMResults:
         """The design matrix of new rows, their linear predictor X_new beta + offset +
         ln(exposure), and their row labels (or None): what ``predict`` and
         ``get_prediction`` accept, checked the same way."""
-        index = X_new.index if _is_pandas(X_new) else None
+        index = X_new.index if is_pandas(X_new) else None
         raw = X_new
         if self.model_spec is not None and hasattr(X_new, "columns"):
             # column names of the raw data may name an offset or exposure, as in gt.glm
@@ -425,7 +425,7 @@ class GLMResults:
         if isinstance(X_new, (list, tuple)) and X_new and not isinstance(
                 X_new[0], (list, tuple, np.ndarray)):
             X_new = [X_new]  # one new row given as a flat list
-        X = _to_float_array(X_new, "X_new")
+        X = to_float_array(X_new, "X_new")
         if X.ndim == 1:
             X = X[None, :] if X.shape[0] == self.problem.p else X[:, None]
         if X.ndim != 2 or X.shape[1] != self.problem.p:
