@@ -84,8 +84,9 @@ from glmteach.linalg import (
 from glmteach.problem import GLMProblem, add_parts
 
 __all__ = ["IterationState", "initial_state", "irls_step", "newton_step", "iterate",
-           "working_response_and_weights", "fisher_normal_equations", "drifting_rows",
-           "check_controls", "threshold", "relative_size"]
+           "working_response_and_weights", "working_vectors", "with_working",
+           "fisher_normal_equations", "drifting_rows", "check_controls", "threshold",
+           "relative_size"]
 
 # Step-halving gives up only after at least MAX_HALVINGS halvings *and* once the step
 # moves no linear predictor by more than NEGLIGIBLE_ETA_STEP: a full step can be
@@ -94,6 +95,12 @@ __all__ = ["IterationState", "initial_state", "irls_step", "newton_step", "itera
 MAX_HALVINGS = 30
 NEGLIGIBLE_ETA_STEP = 1e-10
 KEEP_VECTORS_UP_TO = 20_000  # keep every iteration's eta, mu, z, w when n is this small
+# ... and above it a step leaves z and w out of the state it makes (None): the next step
+# needs only X'WX and the score, which the step's pass over X forms part by part, so the
+# two n-vectors are never written.  That halves the n-vectors alive in a large fit and
+# so the fresh memory each fit writes and faults in (1e6 x 20 Poisson: 11,000 page
+# faults per fit, 2-3 us each).  ``working_vectors`` computes them when needed, and
+# ``iterate`` fills them in for the states it keeps.
 # Fitted probabilities closer than this to 0 or 1 are "numerically 0 or 1" (R's glm.fit
 # uses 10 machine epsilons too).  Legitimate optima can have probabilities of 1e-12
 # (logistic regression of iris versicolor vs virginica: 6e-13 ... 7e-9), so a larger edge
@@ -115,7 +122,10 @@ class IterationState:
 
     ``params`` is None at iteration 0 when the fit starts from the data (a mean vector
     near y) rather than from coefficients.  ``z`` and ``w`` are the working response
-    and Fisher working weights at this state's mean: the inputs of the next step.
+    and Fisher working weights at this state's mean: the inputs of the next step.  For
+    a problem of more than KEEP_VECTORS_UP_TO rows the steps leave them None (see
+    there), ``working_vectors`` gives them, and ``iterate`` fills them in for the states
+    it keeps (always the last).
     ``step_size`` is the fraction of the full step that was taken (1, 1/2, 1/4, ...;
     0 when no fraction of the step lowered the deviance).  ``criterion`` is what
     ``fit``'s convergence rule measured at this state (None at iteration 0 and for
@@ -227,14 +237,41 @@ def _working_response_and_weights_of(problem: GLMProblem, eta: np.ndarray,
     return z, W
 
 
+def working_vectors(state: IterationState, problem: GLMProblem) -> tuple[np.ndarray,
+                                                                          np.ndarray]:
+    """(z, W) of ``state``: its own, or computed from its eta and mu when the step that
+    made it left them out (problems of more than KEEP_VECTORS_UP_TO rows)."""
+    if state.z is not None and state.w is not None:
+        return state.z, state.w
+    return _working_response_and_weights_of(problem, state.eta, state.mu)
+
+
+def _keeps_working(problem: GLMProblem) -> bool:
+    """Whether the states of ``problem`` carry z and w (see KEEP_VECTORS_UP_TO)."""
+    return problem.n <= KEEP_VECTORS_UP_TO
+
+
+def with_working(state: IterationState, problem: GLMProblem) -> IterationState:
+    """``state`` with its z and w filled in (the same state when it has them)."""
+    if state.z is not None and state.w is not None:
+        return state
+    z, W = working_vectors(state, problem)
+    filled = dataclasses.replace(state, z=z, w=W)
+    filled._normal_equations.update(state._normal_equations)  # the same w and z
+    return filled
+
+
 def _state(problem: GLMProblem, iteration: int, params, eta, mu, step_size: float = 1.0,
            deviance: float | None = None, working=None, normal_equations=None,
            **step) -> IterationState:
     """The state at mean ``mu``: z and W, the deviance and the llf all follow from it
     (``deviance``, ``working`` = (z, W) and the ``fisher_normal_equations`` when the
-    caller has them already).  ``step`` holds what the step that led here used
+    caller has them already; z and W are left None for a large problem, see
+    KEEP_VECTORS_UP_TO).  ``step`` holds what the step that led here used
     (``information`` and ``solve``)."""
-    z, W = _working_response_and_weights_of(problem, eta, mu) if working is None else working
+    if working is None and _keeps_working(problem):
+        working = _working_response_and_weights_of(problem, eta, mu)
+    z, W = (None, None) if working is None else working
     deviance = problem.deviance(mu) if deviance is None else deviance
     state = IterationState(
         iteration=iteration, params=params, eta=eta, mu=mu, z=z, w=W, deviance=deviance,
@@ -260,7 +297,14 @@ def initial_state(problem: GLMProblem, start=None) -> IterationState:
         problem.check_rank()
         raise
     if not problem.rank_checked:
-        problem.check_rank(fisher_normal_equations(state, problem)[0], state.w)
+        problem.check_rank(fisher_normal_equations(state, problem)[0],
+                           working_vectors(state, problem)[1])
+    if not _keeps_working(problem) and state.z is not None:
+        # (made from the data, where the rank check wants W: now the state goes the way
+        # of a step's, see KEEP_VECTORS_UP_TO)
+        lean = dataclasses.replace(state, z=None, w=None)
+        lean._normal_equations.update(state._normal_equations)
+        state = lean
     return state
 
 
@@ -329,7 +373,7 @@ def fisher_normal_equations(state: IterationState, problem: GLMProblem):
     """
     cached = state._normal_equations.get("fisher")
     if cached is None or cached[0] is not problem.X:  # (X: the problem it was formed on)
-        W, z, eta, params = state.w, state.z, state.eta, state.params
+        (z, W), eta, params = working_vectors(state, problem), state.eta, state.params
         offset = problem.offset if problem.has_offset else None
         # (at the data start the two n-vectors side by side, contiguous: see the pass)
         rhs = np.empty((1 if params is not None else 2, problem.n))
@@ -362,7 +406,7 @@ def _normal_equations_of(gram: np.ndarray, xt_rhs: np.ndarray, params):
 
 def _fisher_trial(problem: GLMProblem, params: np.ndarray | None,
                   start_mu: np.ndarray | None = None):
-    """(eta, mu, deviance, (z, W), normal equations) at coefficients ``params`` - or,
+    """(eta, mu, deviance, (z, W) or None, normal equations) at coefficients ``params`` - or,
     with ``params`` None, at the data start, the means ``start_mu`` (eta = g(mu)) - in
     one pass over X by the parts of its rows (``GLMProblem.by_row_parts``).
 
@@ -378,8 +422,12 @@ def _fisher_trial(problem: GLMProblem, params: np.ndarray | None,
     n, X, y, family, link = problem.n, problem.X, problem.y, problem.family, problem.link
     weights = None if problem.unit_weights else problem.weights
     offset = problem.offset if problem.has_offset else None
-    eta, z, W = np.empty(n), np.empty(n), np.empty(n)
+    eta = np.empty(n)
     mu = np.empty(n) if params is not None else start_mu
+    # z and W as n-vectors only where the state keeps them (and at the data start, whose
+    # rank check reads W): otherwise each part's stay in the part (KEEP_VECTORS_UP_TO)
+    keep = params is None or _keeps_working(problem)
+    z, W = (np.empty(n), np.empty(n)) if keep else (None, None)
 
     def part(rows: slice):
         off = None if offset is None else offset[rows]
@@ -397,22 +445,24 @@ def _fisher_trial(problem: GLMProblem, params: np.ndarray | None,
                 return None
         w = None if weights is None else weights[rows]
         deviance = family.deviance(y[rows], mu[rows], 1.0 if w is None else w)
-        z[rows], W[rows] = working_response_and_weights(family, y[rows], w, off, eta[rows],
-                                                        mu[rows])
+        z_part, W_part = working_response_and_weights(family, y[rows], w, off, eta[rows],
+                                                      mu[rows])
+        if keep:
+            z[rows], W[rows] = z_part, W_part
         # the score terms of ``_score_terms`` are read once, by this part's sums: kept to
         # the part (in the cache, and one n-vector less to write and fault in per pass;
         # 3-4% of a 1e6 x 20 fit), contiguous by rows so that the sums read them uncopied
         terms = np.empty((1 if params is not None else 2, rows.stop - rows.start))
-        _score_terms(W[rows], z[rows], eta[rows], off, terms)
-        return deviance, *weighted_normal_equations(X[rows], W[rows], terms.T)
+        _score_terms(W_part, z_part, eta[rows], off, terms)
+        return deviance, *weighted_normal_equations(X[rows], W_part, terms.T)
 
     with threads_for_pass(n, problem.p) as threads:
         parts = problem.by_row_parts(part, threads)
     if any(part is None for part in parts):
         return eta, mu, None, None, None
     deviance, gram, xt_rhs = add_parts(parts)
-    return eta, mu, float(deviance), (z, W), (gram, *_normal_equations_of(gram, xt_rhs,
-                                                                          params))
+    return eta, mu, float(deviance), (z, W) if keep else None, (
+        gram, *_normal_equations_of(gram, xt_rhs, params))
 
 
 def _fisher_plan(state: IterationState, problem: GLMProblem):
@@ -421,8 +471,8 @@ def _fisher_plan(state: IterationState, problem: GLMProblem):
     solver = cholesky_solver(gram)
     if solver is not None:  # the common case, without forming W z again
         return solver(xt_wz), solver, "fisher"
-    target, solver = solve_weighted_least_squares(problem.X, state.w, state.w * state.z,
-                                                  (gram, xt_wz))
+    z, W = working_vectors(state, problem)
+    target, solver = solve_weighted_least_squares(problem.X, W, W * z, (gram, xt_wz))
     return target, solver, "fisher"
 
 
@@ -460,14 +510,14 @@ def _observed_information(state: IterationState, problem: GLMProblem):
     """(target, solver) of a Newton-Raphson step with the observed information, or None
     when that information is not finite or not positive definite."""
     fam, link, y, mu = problem.family, problem.link, problem.y, state.mu
+    z, W = working_vectors(state, problem)
     with np.errstate(all="ignore"):  # extreme means: checked for finiteness below
         g1, g2 = link.deriv(mu), link.deriv2(mu)
         var, var1 = fam.variance(mu), fam.variance_deriv(mu)
         factor = 1.0 + (y - mu) * (var1 * g1 + var * g2) / (var * g1)
-        w_obs = np.where(state.w > 0, state.w * factor, 0.0)
+        w_obs = np.where(W > 0, W * factor, 0.0)
         # score with respect to eta: w (y - mu) / (v g') = W (z - eta + offset)
-        rhs = (w_obs * (state.eta - problem.offset)
-               + state.w * (state.z - state.eta + problem.offset))
+        rhs = w_obs * (state.eta - problem.offset) + W * (z - state.eta + problem.offset)
     if not (np.all(np.isfinite(w_obs)) and np.all(np.isfinite(rhs))):
         return None  # the observed information overflowed
     hessian, xt_rhs = problem.weighted_normal_equations(w_obs, rhs)
@@ -670,7 +720,8 @@ class _DistanceToOptimum:
             _, _, score = fisher_normal_equations(state, problem)
             solve = _fisher_plan(state, problem)[1]
         else:
-            score = (state.w * (state.z - state.eta + problem.offset)) @ problem.X
+            z, W = working_vectors(state, problem)
+            score = (W * (z - state.eta + problem.offset)) @ problem.X
             solve = state.solve
         look = relative_size(solve(score), state.params, self.scale, floor)
         if state.information == "newton" or problem.family.is_canonical:
@@ -815,7 +866,7 @@ def iterate(problem: GLMProblem, method: str = "irls", start=None, tol: float = 
     step = STEPS[method]
     keep = problem.n <= KEEP_VECTORS_UP_TO if keep_vectors is None else keep_vectors
     state, first = _start(problem, start, step)
-    history = [state]
+    history = [with_working(state, problem) if keep else state]
     converged = False
     distance = _DistanceToOptimum(problem) if convergence == "glmteach" else None
     for _ in range(maxiter):
@@ -830,7 +881,7 @@ def iterate(problem: GLMProblem, method: str = "irls", start=None, tol: float = 
         new = measured
         if not keep:
             history[-1] = history[-1].without_vectors()
-        history.append(new)
+        history.append(with_working(new, problem) if keep else new)
         state = new
         if (criterion <= threshold(tol)) if distance is not None else (criterion < tol):
             converged = True
@@ -840,4 +891,5 @@ def iterate(problem: GLMProblem, method: str = "irls", start=None, tol: float = 
         if distance is not None and _stops_early(problem, history, tol):
             converged = True
             break
+    history[-1] = with_working(history[-1], problem)  # (the fit's results read them)
     return history, converged

@@ -376,9 +376,10 @@ def _assert_the_numbers_of_the_separate_passes(state, problem, eta, mu):
     np.testing.assert_array_equal(state.mu, mu)
     assert state.deviance == problem.deviance(mu)
     z, w = irls._working_response_and_weights_of(problem, eta, mu)
-    np.testing.assert_array_equal(state.z, z)
-    np.testing.assert_array_equal(state.w, w)
-    separate = irls.fisher_normal_equations(dataclasses.replace(state), problem)
+    filled = irls.with_working(state, problem)  # (a large problem's steps leave them out)
+    np.testing.assert_array_equal(filled.z, z)
+    np.testing.assert_array_equal(filled.w, w)
+    separate = irls.fisher_normal_equations(dataclasses.replace(filled), problem)
     for fused, apart in zip(irls.fisher_normal_equations(state, problem), separate,
                             strict=True):
         np.testing.assert_array_equal(fused, apart)
@@ -403,7 +404,32 @@ def test_the_data_start_in_one_pass_gives_the_numbers_of_the_separate_passes():
     mu = problem.family.starting_mu(problem.y, problem.weights)
     separate = _assert_the_numbers_of_the_separate_passes(state, problem,
                                                           problem.link.link(mu), mu)
-    np.testing.assert_allclose(separate[1], problem.X.T @ (state.w * state.z), rtol=1e-12)
+    z, w = irls.working_vectors(state, problem)
+    np.testing.assert_allclose(separate[1], problem.X.T @ (w * z), rtol=1e-12)
+
+
+def test_a_large_problem_keeps_z_and_w_out_of_its_steps_but_not_out_of_its_results():
+    """Above KEEP_VECTORS_UP_TO rows a step leaves z and W out of the state (the next
+    step needs only the sums of its pass); ``working_vectors`` gives them, ``iterate``
+    fills in the last state, and ``keep_vectors=True`` every state - the same numbers."""
+    X, y, exposure = _large_poisson(seed=18)
+    problem = GLMProblem(X, y, gt.Poisson(), exposure=exposure)
+    assert problem.n > irls.KEEP_VECTORS_UP_TO
+    start = irls.initial_state(problem)
+    step = irls.irls_step(start, problem)
+    assert start.z is None and start.w is None and step.z is None and step.w is None
+    z, w = irls.working_vectors(step, problem)
+    expected = irls.working_response_and_weights(problem.family, y, None, problem.offset,
+                                                 step.eta, step.mu)
+    np.testing.assert_allclose(z, expected[0], rtol=1e-14)
+    np.testing.assert_allclose(w, expected[1], rtol=1e-14)
+    lean = gt.fit(X, y, family=gt.Poisson(), exposure=exposure)
+    kept = gt.fit(X, y, family=gt.Poisson(), exposure=exposure, keep_vectors=True)
+    assert lean.history[-2].z is None and lean.history[-1].z is not None
+    assert all(state.z is not None and state.w is not None for state in kept.history)
+    np.testing.assert_array_equal(lean.history[-1].w, kept.history[-1].w)
+    np.testing.assert_array_equal(lean.params, kept.params)
+    np.testing.assert_array_equal(lean.bse, kept.bse)
 
 
 def test_x_wz_at_coefficients_is_the_information_times_beta_plus_the_score():
@@ -413,8 +439,9 @@ def test_x_wz_at_coefficients_is_the_information_times_beta_plus_the_score():
     problem = GLMProblem(X, y, gt.Poisson(), exposure=exposure)
     state = irls.irls_step(irls.initial_state(problem), problem)
     gram, xt_wz, score = irls.fisher_normal_equations(state, problem)
-    np.testing.assert_allclose(xt_wz, X.T @ (state.w * state.z), rtol=1e-11)
-    np.testing.assert_allclose(score, X.T @ (state.w * (state.z - state.eta + problem.offset)),
+    z, w = irls.working_vectors(state, problem)
+    np.testing.assert_allclose(xt_wz, X.T @ (w * z), rtol=1e-11)
+    np.testing.assert_allclose(score, X.T @ (w * (z - state.eta + problem.offset)),
                                rtol=1e-9, atol=1e-9 * np.max(np.abs(xt_wz)))
 
 
