@@ -395,14 +395,24 @@ class Family:
         (Gaussian, Gamma: y = 0 is not in the support)."""
         y, mu = _as_float(y), _as_float(mu)
         out = np.zeros(np.broadcast_shapes(y.shape, mu.shape), dtype=bool)
-        if not self.perfect_prediction_ends or mu.size == 0:
-            return out
-        lowest, highest = np.min(mu), np.max(mu)  # (two reductions instead of n-vectors:
-        for end in self.perfect_prediction_ends:  # usually no mean is near an end at all)
-            if end <= lowest - edge or end >= highest + edge:
-                continue
+        for end in self._ends_near(mu, edge):
             out |= (y == end) & (np.abs(mu - end) < edge)
         return out
+
+    def mean_near_end(self, mu, edge: float) -> bool:
+        """Whether some mean is within ``edge`` of an end that ``edge_rows`` looks at:
+        when not, no row is an edge row, and that is known from the smallest and the
+        largest mean (two reductions, no n-vector of booleans)."""
+        return bool(self._ends_near(_as_float(mu), edge))
+
+    def _ends_near(self, mu: np.ndarray, edge: float) -> list[float]:
+        """The ends of ``perfect_prediction_ends`` that some mean is within ``edge`` of
+        (usually none: then no n-vector need be formed)."""
+        if not self.perfect_prediction_ends or mu.size == 0:
+            return []
+        lowest, highest = np.min(mu), np.max(mu)
+        return [end for end in self.perfect_prediction_ends
+                if not (end <= lowest - edge or end >= highest + edge)]
 
     @property
     def perfect_prediction_ends(self) -> tuple[float, ...]:

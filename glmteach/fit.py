@@ -23,6 +23,7 @@ import numpy as np
 
 from glmteach.exceptions import ConvergenceWarning, PerfectSeparationWarning
 from glmteach.irls import (
+    DRIFT_EDGE,
     SEPARATION_EDGE,
     IterationState,
     check_controls,
@@ -159,8 +160,8 @@ def _warn_if_separated(results) -> None:
     zero counts (separation for the Poisson, negative binomial and Tweedie models)."""
     problem = results.problem
     fam = problem.family
-    if not fam.perfect_prediction_ends:  # no response that only a boundary mean fits
-        return
+    if not fam.mean_near_end(results.history[-1].mu, DRIFT_EDGE):
+        return  # no mean near an end that only a boundary mean fits (see edge_rows)
     # two ends (0 and 1 of a probability) or one (a zero count)
     binomial = len(fam.perfect_prediction_ends) == 2
     history = results.history

@@ -745,7 +745,8 @@ def drifting_rows(problem: GLMProblem, previous: IterationState,
     separation, where the coefficients run off to infinity (a step of ~1 in eta per
     iteration) while at a genuine optimum the steps vanish."""
     none = np.zeros(problem.n, dtype=bool)
-    if previous.params is None or current.params is None:
+    if (previous.params is None or current.params is None
+            or not problem.family.mean_near_end(current.mu, DRIFT_EDGE)):
         return none
     edge = problem.family.edge_rows(problem.y, current.mu, DRIFT_EDGE) & (problem.weights > 0)
     if not edge.any():
