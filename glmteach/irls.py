@@ -161,8 +161,9 @@ class IterationState:
     information: str | None = None
     solve: Callable[[np.ndarray], np.ndarray] | None = field(
         default=None, repr=False, compare=False)
-    # X'WX and X'Wz at this state's w and z, once formed (``fisher_normal_equations``):
-    # a cache of a function of the fields above, so it is left out of __init__ (a
+    # X'WX and X'Wz at this state's w and z, once formed (``fisher_normal_equations``),
+    # and at the data start the range of W / w (``GLMProblem.working_weight_range``):
+    # a cache of functions of the fields above, so it is left out of __init__ (a
     # ``dataclasses.replace`` that changes w starts with an empty one), of == and of repr.
     _normal_equations: dict = field(default_factory=dict, init=False, repr=False,
                                     compare=False)
@@ -279,7 +280,9 @@ def _state(problem: GLMProblem, iteration: int, params, eta, mu, step_size: floa
         step_size=step_size, **step,
     )
     if normal_equations is not None:
-        state._normal_equations["fisher"] = (problem.X, *normal_equations)
+        state._normal_equations["fisher"] = (problem.X, *normal_equations[:3])
+        if len(normal_equations) > 3:  # (at the data start: for the rank check)
+            state._normal_equations["weight range"] = normal_equations[3]
     return state
 
 
@@ -297,14 +300,10 @@ def initial_state(problem: GLMProblem, start=None) -> IterationState:
         problem.check_rank()
         raise
     if not problem.rank_checked:
-        problem.check_rank(fisher_normal_equations(state, problem)[0],
-                           working_vectors(state, problem)[1])
-    if not _keeps_working(problem) and state.z is not None:
-        # (made from the data, where the rank check wants W: now the state goes the way
-        # of a step's, see KEEP_VECTORS_UP_TO)
-        lean = dataclasses.replace(state, z=None, w=None)
-        lean._normal_equations.update(state._normal_equations)
-        state = lean
+        weight_range = state._normal_equations.get("weight range")  # (from the data start)
+        if weight_range is None:
+            weight_range = problem.working_weight_range(working_vectors(state, problem)[1])
+        problem.check_rank(fisher_normal_equations(state, problem)[0], weight_range)
     return state
 
 
@@ -424,9 +423,10 @@ def _fisher_trial(problem: GLMProblem, params: np.ndarray | None,
     offset = problem.offset if problem.has_offset else None
     eta = np.empty(n)
     mu = np.empty(n) if params is not None else start_mu
-    # z and W as n-vectors only where the state keeps them (and at the data start, whose
-    # rank check reads W): otherwise each part's stay in the part (KEEP_VECTORS_UP_TO)
-    keep = params is None or _keeps_working(problem)
+    # z and W as n-vectors only where the state keeps them: otherwise each part's stay
+    # in the part (KEEP_VECTORS_UP_TO); at the data start the parts also take the range
+    # of W that the rank check of ``initial_state`` needs
+    keep = _keeps_working(problem)
     z, W = (np.empty(n), np.empty(n)) if keep else (None, None)
 
     def part(rows: slice):
@@ -454,15 +454,20 @@ def _fisher_trial(problem: GLMProblem, params: np.ndarray | None,
         # 3-4% of a 1e6 x 20 fit), contiguous by rows so that the sums read them uncopied
         terms = np.empty((1 if params is not None else 2, rows.stop - rows.start))
         _score_terms(W_part, z_part, eta[rows], off, terms)
-        return deviance, *weighted_normal_equations(X[rows], W_part, terms.T)
+        sums = (deviance, *weighted_normal_equations(X[rows], W_part, terms.T))
+        return sums, None if params is not None else problem.working_weight_range(W_part,
+                                                                                  rows)
 
     with threads_for_pass(n, problem.p) as threads:
         parts = problem.by_row_parts(part, threads)
     if any(part is None for part in parts):
         return eta, mu, None, None, None
-    deviance, gram, xt_rhs = add_parts(parts)
-    return eta, mu, float(deviance), (z, W) if keep else None, (
-        gram, *_normal_equations_of(gram, xt_rhs, params))
+    deviance, gram, xt_rhs = add_parts([sums for sums, _ in parts])
+    normal = (gram, *_normal_equations_of(gram, xt_rhs, params))
+    if params is None:
+        lows, highs = zip(*(weight_range for _, weight_range in parts), strict=True)
+        normal += ((min(lows), max(highs)),)
+    return eta, mu, float(deviance), (z, W) if keep else None, normal
 
 
 def _fisher_plan(state: IterationState, problem: GLMProblem):

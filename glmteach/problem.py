@@ -128,10 +128,20 @@ def _check_index(value, name: str, index) -> None:
         )
 
 
+def constant_vector(value: float, n: int) -> np.ndarray:
+    """An n-vector whose entries are all ``value`` and which takes no memory: a read-only
+    view of one number (stride 0).  The prior weights and the offset of a problem that
+    has none: at large n two n-vectors less to write, fault in and read (numpy reads a
+    stride-0 vector as it reads any other)."""
+    return np.broadcast_to(np.float64(value), (n,))
+
+
 def _owned(arr: np.ndarray, original) -> np.ndarray:
     """``arr`` as a read-only array that shares no memory with the caller's ``original``
     (copied only when it does: conversion from lists, other dtypes or pandas frames of
     mixed columns already made a new array).  Contiguous, for BLAS."""
+    if original is None and arr.strides == (0,):  # a ``constant_vector``: ours already
+        return arr
     if isinstance(original, np.ndarray) and np.may_share_memory(arr, original):
         arr = arr.copy(order="K")
     elif is_pandas(original) and np.may_share_memory(arr, np.asarray(original)):
@@ -346,7 +356,7 @@ class GLMProblem:
         if freq_weights is not None:
             freq = _check_freq_weights(row_vector(freq_weights, "freq_weights", n))
         if prior is None:
-            prior = np.ones(n)
+            prior = constant_vector(1.0, n)
         if not (prior > 0).any():
             raise ValueError("weights: at least one weight must be positive")
         if freq is not None and not (prior * freq > 0).any():
@@ -357,7 +367,7 @@ class GLMProblem:
 
         self._check_variance_range(y, prior)
         self.offset_given = offset is not None
-        off = np.zeros(n) if offset is None else row_vector(offset, "offset", n)
+        off = constant_vector(0.0, n) if offset is None else row_vector(offset, "offset", n)
         self.exposure = None
         if exposure is not None:
             self.exposure, log_t = log_exposure(exposure, self.link, n)
@@ -494,7 +504,7 @@ class GLMProblem:
                 f"the intercept changes, by ln(scale)")
 
     def check_rank(self, gram: np.ndarray | None = None,
-                   working_weights: np.ndarray | None = None) -> None:
+                   weight_range: tuple[float, float] | None = None) -> None:
         """Reject aliased columns, naming them (see ``ALIAS_TOLERANCE``); once per problem.
 
         The check is on the weighted design sqrt(w) X: rows with weight 0 carry no
@@ -504,7 +514,8 @@ class GLMProblem:
         (``glmteach.linalg.aliased_columns``).  That takes one pass over X, unless:
 
         ``gram`` = X' W X at working weights W = w d (a fit's first normal equations,
-        ``irls.initial_state``), with a <= d_i <= b on the rows of positive weight.  The
+        ``irls.initial_state``), with a <= d_i <= b on the rows of positive weight
+        (``weight_range`` = (a, b), see ``working_weight_range``).  The
         residual sum of squares of column j on the others, and its squared norm, change
         under the weights d by factors between a and b, so 1 - R_j^2 changes by at most
         the factor b / a: when every pivot of ``gram`` is at least b / a times the
@@ -514,19 +525,29 @@ class GLMProblem:
         """
         if self.rank_checked:
             return
-        if gram is None or not self._full_rank_by(gram, working_weights):
+        if gram is None or weight_range is None or not self._full_rank_by(gram,
+                                                                           weight_range):
             self._check_rank_exactly()
         self.rank_checked = True
 
-    def _full_rank_by(self, gram: np.ndarray, working_weights: np.ndarray) -> bool:
-        """True when the bound of ``check_rank`` shows X' w X of full rank from ``gram``."""
-        used = self.weights > 0
-        W, prior = working_weights, self.weights
+    def working_weight_range(self, W: np.ndarray, rows: slice = slice(None)):
+        """(a, b): the smallest and largest d_i = W_i / w_i of working weights W (of the
+        rows ``rows``; all rows by default) over the rows of positive prior weight w_i,
+        (inf, -inf) when there are none: what ``check_rank`` needs of W.  A pass may
+        take it part by part: the range of the whole is (min of the a, max of the b)."""
+        prior = self.weights[rows]
+        used = prior > 0
         if not used.all():  # (boolean indexing costs a pass: only when needed)
             W, prior = W[used], prior[used]
+        if W.size == 0:
+            return float("inf"), float("-inf")
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = W if self.unit_weights else W / prior
-        low, high = float(np.min(ratio)), float(np.max(ratio))
+        return float(np.min(ratio)), float(np.max(ratio))
+
+    def _full_rank_by(self, gram: np.ndarray, weight_range: tuple[float, float]) -> bool:
+        """True when the bound of ``check_rank`` shows X' w X of full rank from ``gram``."""
+        low, high = weight_range
         if not (low > 0 and np.isfinite(high) and ALIAS_TOLERANCE * high / low < 1.0):
             return False
         aliased, _ = LA.aliased_columns(gram, ALIAS_TOLERANCE * high / low)

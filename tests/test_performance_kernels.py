@@ -432,6 +432,28 @@ def test_a_large_problem_keeps_z_and_w_out_of_its_steps_but_not_out_of_its_resul
     np.testing.assert_array_equal(lean.bse, kept.bse)
 
 
+def test_a_large_data_start_takes_the_weight_range_of_the_rank_check_part_by_part(
+        monkeypatch):
+    """Above KEEP_VECTORS_UP_TO rows the data start keeps no W: its pass takes the range
+    of W / w over the rows of positive weight part by part, the range of the whole W,
+    and the rank check is then proved from X'WX without a pass of its own."""
+    X, y, exposure = _large_poisson(seed=19)
+    weights = np.random.default_rng(19).uniform(0.5, 2.0, len(y))
+    weights[::7] = 0.0  # (rows of weight 0 are left out of the range)
+    exact = []
+    original = GLMProblem._check_rank_exactly
+    monkeypatch.setattr(GLMProblem, "_check_rank_exactly",
+                        lambda self: (exact.append(1), original(self))[1])
+    problem = GLMProblem(X, y, gt.Poisson(), weights=weights, exposure=exposure)
+    state = irls.initial_state(problem)
+    assert state.w is None and exact == [] and problem.rank_checked
+    W = irls.working_vectors(state, problem)[1]
+    used = weights > 0
+    expected = (np.min(W[used] / weights[used]), np.max(W[used] / weights[used]))
+    assert state._normal_equations["weight range"] == pytest.approx(expected, rel=1e-15)
+    assert problem.working_weight_range(W) == pytest.approx(expected, rel=1e-15)
+
+
 def test_x_wz_at_coefficients_is_the_information_times_beta_plus_the_score():
     """At coefficients beta, z = X beta + (z - eta + offset), so the pass forms only X'WX
     and the score U, and X'Wz = X'WX beta + U: the direct product, to rounding."""
