@@ -364,6 +364,8 @@ class Family:
         """Where IRLS starts: a mean vector close to y but inside the link's domain.
         statsmodels' choice (y + mean(y)) / 2 unless a family overrides it."""
         y = _as_float(y)
+        if np.ndim(weights) == 0 and weights == 1.0:  # (the same number, no product y w)
+            return (y + np.mean(y)) / 2.0
         return (y + np.average(y, weights=np.broadcast_to(weights, y.shape))) / 2.0
 
     def sample(self, mu, scale=1.0, rng=None, weights=1.0):

@@ -139,7 +139,8 @@ def constant_vector(value: float, n: int) -> np.ndarray:
 def _owned(arr: np.ndarray, original) -> np.ndarray:
     """``arr`` as a read-only array that shares no memory with the caller's ``original``
     (copied only when it does: conversion from lists, other dtypes or pandas frames of
-    mixed columns already made a new array).  Contiguous, for BLAS."""
+    mixed columns already made a new array).  Contiguous, for BLAS - except a
+    ``constant_vector``, which is kept as it is."""
     if original is None and arr.strides == (0,):  # a ``constant_vector``: ours already
         return arr
     if isinstance(original, np.ndarray) and np.may_share_memory(arr, original):
@@ -530,7 +531,8 @@ class GLMProblem:
             self._check_rank_exactly()
         self.rank_checked = True
 
-    def working_weight_range(self, W: np.ndarray, rows: slice = slice(None)):
+    def working_weight_range(self, W: np.ndarray,
+                             rows: slice = slice(None)) -> tuple[float, float]:
         """(a, b): the smallest and largest d_i = W_i / w_i of working weights W (of the
         rows ``rows``; all rows by default) over the rows of positive prior weight w_i,
         (inf, -inf) when there are none: what ``check_rank`` needs of W.  A pass may
