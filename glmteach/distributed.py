@@ -10,10 +10,12 @@ client around one reduction on the dask scheduler:
 
 - on the workers, for each chunk of rows and the current coefficients beta:
   eta_c = X_c beta + offset_c, mu_c = g^{-1}(eta_c), the deviance of the chunk, the
-  working response z_c and weights W_c (``irls.working_response_and_weights``, the very
-  function the in-memory fit uses), then X_c' W_c X_c and X_c' W_c z_c (the blocked
-  BLAS ``syrk`` of ``weighted_normal_equations``, also shared);
+  working response z_c and weights W_c, then X_c' W_c X_c and the chunk's score
+  X_c' W_c (z_c - eta_c + offset_c) (the blocked BLAS ``syrk`` of
+  ``weighted_normal_equations``) - all of it ``irls.fisher_rows``, the very function
+  each part of rows of the in-memory fit calls;
 - the chunks' results are added in a tree of sums on the workers;
+- on the client X'Wz = (X'WX) beta + U, as in memory (``irls.xt_wz_and_score``);
 - on the client: the p x p Cholesky solve, step-halving, the convergence rule and the
   history.  Only p x p + p + a few numbers per iteration travel to the client; no array
   of length n ever does.  The n-vectors of the result (fitted values, residuals) are
@@ -85,11 +87,13 @@ def is_dask_array(value) -> bool:
 
 
 # --------------------------------------------------------------------------- shared work
-# The per-chunk work calls the in-memory fit's own pure functions on arrays:
-# ``irls.working_response_and_weights`` (z and W) and ``linalg.weighted_normal_equations``
-# (X' W X and X' W z by blocked syrk).  ``GLMProblem.pearson_chi2`` and ``GLMResults``'
-# residual formulas read a few attributes; ``_Rows`` and ``_ChunkView`` present a chunk
-# with exactly those.
+# The per-chunk work calls the in-memory fit's own pure functions on arrays: each
+# iteration's chunk is ``irls.fisher_rows``, the work of each part of rows of an
+# in-memory Fisher step (eta, mu, deviance, z and W, X' W X and the score by blocked
+# syrk); the final pass uses ``irls.working_response_and_weights`` and
+# ``linalg.weighted_normal_equations`` directly.  ``GLMProblem.pearson_chi2`` and
+# ``GLMResults``' residual formulas read a few attributes; ``_Rows`` and ``_ChunkView``
+# present a chunk with exactly those.
 
 
 class _Rows:
@@ -175,31 +179,23 @@ def _start_mu(family: Family, y, weights, mean_y: float):
 
 def _iteration_chunk(X, y, weights, offset, family: Family, beta, mean_y) -> dict:
     """The work of one chunk in one iteration: at beta (or, when beta is None, at the
-    data start) the deviance, Pearson X^2 and X' W X, X' W z of the chunk."""
+    data start) the deviance, Pearson X^2, X' W X and the score terms' X' rhs of the
+    chunk - ``irls.fisher_rows``, the function each part of an in-memory fit calls."""
     X, y, weights, offset = _aligned(X, y, weights, offset)
     weights, offset = _defaults(y, weights, offset)
-    link = family.link
     with np.errstate(all="ignore"):
-        if beta is None:
-            mu = _start_mu(family, y, weights, mean_y)
-            eta = link.link(mu)
-            if not np.all(np.isfinite(eta)):
-                return {"valid": False, "finite": True}
-        else:
-            eta = X @ beta + offset
-            mu = link.inverse(eta)
-        if not family.valid_mu(mu):
+        start = _start_mu(family, y, weights, mean_y) if beta is None else None
+        work = irls.fisher_rows(X, y, weights, offset, family, beta, start)
+        if work is None:
             return {"valid": False, "finite": True}
-        deviance = family.deviance(y, mu, weights)
-        if not np.isfinite(deviance):
+        if not np.isfinite(work.deviance):
             return {"valid": True, "finite": False}
-        z, w = _working(family, y, weights, offset, eta, mu)
-        size = np.abs(mu * link.deriv(mu))  # for the convergence rule's floor
+        size = np.abs(work.mu * family.link.deriv(work.mu))  # for the rule's floor
         ok = np.isfinite(size) & (weights > 0)
-        x2 = _Rows(y, weights, offset, family).pearson_chi2(mu)
-    gram, xt_wz = _normal_equations(X, w, w * z)
-    return {"valid": True, "finite": True, "deviance": deviance, "x2": x2, "gram": gram,
-            "xt_wz": xt_wz, "size2": float(np.sum(weights[ok] * size[ok] ** 2)),
+        x2 = _Rows(y, weights, offset, family).pearson_chi2(work.mu)
+    return {"valid": True, "finite": True, "deviance": work.deviance, "x2": x2,
+            "gram": work.gram, "xt_rhs": work.xt_rhs,
+            "size2": float(np.sum(weights[ok] * size[ok] ** 2)),
             "size_w": float(np.sum(weights[ok]))}
 
 
@@ -531,7 +527,10 @@ def fit(X, y, family: Family | None = None, weights=None, offset=None, exposure=
     threshold = irls.threshold(tol)
 
     def at(beta):
-        return problem.reduce(_iteration_chunk, names, fam, beta, problem.mean_y)
+        totals = problem.reduce(_iteration_chunk, names, fam, beta, problem.mean_y)
+        if totals["valid"] and totals["finite"]:  # X'Wz as in memory: (X'WX) beta + U
+            totals["xt_wz"] = irls.xt_wz_and_score(totals["gram"], totals["xt_rhs"], beta)[0]
+        return totals
 
     if start is None:
         current = at(None)

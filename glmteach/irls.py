@@ -70,6 +70,7 @@ import numbers
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -85,8 +86,8 @@ from glmteach.problem import GLMProblem, add_parts
 
 __all__ = ["IterationState", "initial_state", "irls_step", "newton_step", "iterate",
            "working_response_and_weights", "working_vectors", "with_working",
-           "fisher_normal_equations", "drifting_rows", "check_controls", "threshold",
-           "relative_size"]
+           "fisher_rows", "RowsWork", "xt_wz_and_score", "fisher_normal_equations",
+           "drifting_rows", "check_controls", "threshold", "relative_size"]
 
 # Step-halving gives up only after at least MAX_HALVINGS halvings *and* once the step
 # moves no linear predictor by more than NEGLIGIBLE_ETA_STEP: a full step can be
@@ -381,7 +382,7 @@ def fisher_normal_equations(state: IterationState, problem: GLMProblem):
             W[rows], z[rows], eta[rows], None if offset is None else offset[rows],
             rhs[:, rows]))
         gram, xt_rhs = problem.weighted_normal_equations(W, rhs.T)
-        cached = (problem.X, gram, *_normal_equations_of(gram, xt_rhs, params))
+        cached = (problem.X, gram, *xt_wz_and_score(gram, xt_rhs, params))
         state._normal_equations["fisher"] = cached
     return cached[1], cached[2], cached[3]
 
@@ -397,11 +398,74 @@ def _score_terms(W, z, eta, offset, out) -> None:
         np.multiply(W, z, out=out[1])
 
 
-def _normal_equations_of(gram: np.ndarray, xt_rhs: np.ndarray, params):
-    """(X'Wz, U) from X'WX = ``gram`` and the columns X' rhs of ``_score_terms``."""
+def xt_wz_and_score(gram: np.ndarray, xt_rhs: np.ndarray, params):
+    """(X'Wz, U) from X'WX = ``gram`` and the columns X' rhs of ``_score_terms`` (the sums
+    of ``fisher_rows``): X'Wz = (X'WX) beta + U at coefficients beta, X'(Wz) itself at the
+    data start (``params`` None)."""
     score = xt_rhs[:, 0]
     xt_wz = gram @ params + score if params is not None else xt_rhs[:, 1]
     return xt_wz, score
+
+
+class RowsWork(NamedTuple):
+    """What ``fisher_rows`` makes of some rows: their linear predictor and means, their
+    deviance, working response and weights, and their sums X'WX and X' rhs (the columns
+    of ``_score_terms``; ``xt_wz_and_score`` turns them into X'Wz and the score)."""
+
+    eta: np.ndarray
+    mu: np.ndarray
+    deviance: float
+    z: np.ndarray
+    W: np.ndarray
+    gram: np.ndarray
+    xt_rhs: np.ndarray
+
+
+def fisher_rows(X: np.ndarray, y: np.ndarray, weights: np.ndarray | None,
+                offset: np.ndarray | None, family: Family, params: np.ndarray | None,
+                start_mu: np.ndarray | None = None, eta_out: np.ndarray | None = None,
+                mu_out: np.ndarray | None = None) -> RowsWork | None:
+    """One Fisher scoring pass over some rows of X - any rows: a part of an in-memory X
+    (``_fisher_trial``) or a chunk of a dask array (``glmteach.distributed``), which is
+    why the two back ends fit with the same numbers.  At coefficients ``params``:
+
+        eta = X beta + offset,  mu = g^{-1}(eta),  D = sum_i w_i d(y_i, mu_i),
+        z, W (``working_response_and_weights``),  X'WX and X'W(z - eta + offset);
+
+    at the data start (``params`` None) the means are ``start_mu`` and eta = g(mu), and
+    X'(Wz) is formed too (there is no beta for X'Wz = (X'WX) beta + U).  ``weights``
+    None means all 1 and ``offset`` None none.  eta and mu are written into ``eta_out``
+    and ``mu_out`` when given (rows of a fit's n-vectors).  None when some mean is
+    outside the mean space, or at the data start when some g(mu) is not finite."""
+    link = family.link
+    if params is None:
+        mu = start_mu
+        with np.errstate(divide="ignore", invalid="ignore"):
+            eta = link.link(mu)
+        if eta_out is not None:
+            eta_out[...] = eta
+            eta = eta_out
+        if not np.all(np.isfinite(eta)):
+            return None
+    else:
+        eta = np.dot(X, params, out=eta_out)
+        if offset is not None:
+            eta += offset
+        mu = link.inverse(eta)
+        if mu_out is not None:
+            mu_out[...] = mu
+            mu = mu_out
+        if not family.valid_mu(mu):
+            return None
+    deviance = family.deviance(y, mu, 1.0 if weights is None else weights)
+    z, W = working_response_and_weights(family, y, weights, offset, eta, mu)
+    # the score terms are read once, by these rows' sums: kept to the rows (in the cache,
+    # and one n-vector less to write and fault in per pass; 3-4% of a 1e6 x 20 fit),
+    # contiguous by rows so that the sums read them uncopied
+    terms = np.empty((1 if params is not None else 2, len(y)))
+    _score_terms(W, z, eta, offset, terms)
+    gram, xt_rhs = weighted_normal_equations(X, W, terms.T)
+    return RowsWork(eta, mu, deviance, z, W, gram, xt_rhs)
 
 
 def _fisher_trial(problem: GLMProblem, params: np.ndarray | None,
@@ -414,12 +478,13 @@ def _fisher_trial(problem: GLMProblem, params: np.ndarray | None,
     accepted (nearly always), the next step needs z, W and the sums X'WX and
     U = X'W(z - eta + offset) of ``fisher_normal_equations`` - another pass over X.
     Here each part does both while its rows of X are still in the cache, on all CPUs:
-    the map-reduce of a dask fit (``glmteach.distributed``), part by part.  The numbers
+    each part is one ``fisher_rows``, the very function each chunk of a dask fit calls
+    (``glmteach.distributed``), and the parts' sums are added in order.  The numbers
     are those of the separate passes (``GLMProblem.linear_predictor``, ``mean``,
     ``deviance``, ``fisher_normal_equations``): the same parts, added in the same order.
     ``deviance`` (and what follows it) is None when some mean is outside the mean space,
     or at the data start when some g(mu) is not finite."""
-    n, X, y, family, link = problem.n, problem.X, problem.y, problem.family, problem.link
+    n, X, y, family = problem.n, problem.X, problem.y, problem.family
     weights = None if problem.unit_weights else problem.weights
     offset = problem.offset if problem.has_offset else None
     eta = np.empty(n)
@@ -431,32 +496,16 @@ def _fisher_trial(problem: GLMProblem, params: np.ndarray | None,
     z, W = (np.empty(n), np.empty(n)) if keep else (None, None)
 
     def part(rows: slice):
-        off = None if offset is None else offset[rows]
-        if params is None:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                eta[rows] = link.link(mu[rows])
-            if not np.all(np.isfinite(eta[rows])):
-                return None
-        else:
-            np.dot(X[rows], params, out=eta[rows])
-            if off is not None:
-                eta[rows] += off
-            mu[rows] = link.inverse(eta[rows])
-            if not family.valid_mu(mu[rows]):
-                return None
-        w = None if weights is None else weights[rows]
-        deviance = family.deviance(y[rows], mu[rows], 1.0 if w is None else w)
-        z_part, W_part = working_response_and_weights(family, y[rows], w, off, eta[rows],
-                                                      mu[rows])
+        work = fisher_rows(X[rows], y[rows], None if weights is None else weights[rows],
+                           None if offset is None else offset[rows], family, params,
+                           start_mu=None if params is not None else mu[rows],
+                           eta_out=eta[rows], mu_out=None if params is None else mu[rows])
+        if work is None:
+            return None
         if keep:
-            z[rows], W[rows] = z_part, W_part
-        # the score terms of ``_score_terms`` are read once, by this part's sums: kept to
-        # the part (in the cache, and one n-vector less to write and fault in per pass;
-        # 3-4% of a 1e6 x 20 fit), contiguous by rows so that the sums read them uncopied
-        terms = np.empty((1 if params is not None else 2, rows.stop - rows.start))
-        _score_terms(W_part, z_part, eta[rows], off, terms)
-        sums = (deviance, *weighted_normal_equations(X[rows], W_part, terms.T))
-        return sums, None if params is not None else problem.working_weight_range(W_part,
+            z[rows], W[rows] = work.z, work.W
+        sums = (work.deviance, work.gram, work.xt_rhs)
+        return sums, None if params is not None else problem.working_weight_range(work.W,
                                                                                   rows)
 
     with threads_for_pass(n, problem.p) as threads:
@@ -464,7 +513,7 @@ def _fisher_trial(problem: GLMProblem, params: np.ndarray | None,
     if any(part is None for part in parts):
         return eta, mu, None, None, None
     deviance, gram, xt_rhs = add_parts([sums for sums, _ in parts])
-    normal = (gram, *_normal_equations_of(gram, xt_rhs, params))
+    normal = (gram, *xt_wz_and_score(gram, xt_rhs, params))
     if params is None:
         lows, highs = zip(*(weight_range for _, weight_range in parts), strict=True)
         normal += ((min(lows), max(highs)),)
