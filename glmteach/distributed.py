@@ -35,6 +35,10 @@ converges linearly, e_{k+1} ~ r e_k, so the step d_k = (1 - r) e_k is shorter th
 distance e_k; the ratio r of successive steps estimates the contraction and d_k / (1 - r)
 the distance (without the extra pass over X that the observed information would need).
 
+Separation warns as in memory (``PerfectSeparationWarning``, from the rows the final
+pass counts), but the loop does not stop early when rows drift towards an end as the
+in-memory one does: a separated dask fit runs to ``maxiter`` and warns of that too.
+
 Not available on dask arrays (each raises a ValueError that says so): frequency weights,
 a binomial y given as (successes, failures) columns, ``method="newton"``,
 ``cov_type="cluster"``, and ``gt.glm`` on a dask DataFrame (the formula front end needs
@@ -64,7 +68,7 @@ except ImportError as exc:  # pragma: no cover - the extra is not installed
 from glmteach import irls
 from glmteach import linalg as LA
 from glmteach import links as L
-from glmteach.exceptions import ConvergenceWarning, FitError
+from glmteach.exceptions import ConvergenceWarning, FitError, PerfectSeparationWarning
 from glmteach.families import Binomial, Family, Gaussian
 from glmteach.problem import ALIAS_TOLERANCE, GLMProblem, check_scale
 from glmteach.results import COV_TYPES, GLMResults
@@ -199,16 +203,27 @@ def _iteration_chunk(X, y, weights, offset, family: Family, beta, mean_y) -> dic
             "size_w": float(np.sum(weights[ok]))}
 
 
-def _final_chunk(X, y, weights, offset, family: Family, beta, llf_scale: float,
-                 cov_type: str) -> dict:
-    """After the fit: the log-likelihood of the chunk at the reporting scale, and for a
-    sandwich covariance the meat sum_i s_i^2 x_i x_i' (s_i the score of row i)."""
+def _final_chunk(X, y, weights, offset, family: Family, beta, previous_beta,
+                 llf_scale: float, cov_type: str) -> dict:
+    """After the fit: the log-likelihood of the chunk at the reporting scale, for a
+    sandwich covariance the meat sum_i s_i^2 x_i x_i' (s_i the score of row i), and the
+    number of the chunk's rows that show separation as in memory (``fit``'s
+    PerfectSeparationWarning): means numerically on an end of the support, or within
+    DRIFT_EDGE of it and moved by more than DRIFT_STEP in eta by the last step from
+    ``previous_beta`` (None: no last step)."""
     X, y, weights, offset = _aligned(X, y, weights, offset)
     weights, offset = _defaults(y, weights, offset)
     eta = X @ beta + offset
     mu = family.link.inverse(eta)
     used = weights > 0
-    out: dict = {"llf": float("nan"), "meat": None}
+    out: dict = {"llf": float("nan"), "meat": None, "edge_rows": 0}
+    if family.mean_near_end(mu, irls.DRIFT_EDGE):  # (usually not: two reductions)
+        edge = used & family.edge_rows(y, mu, irls.SEPARATION_EDGE)
+        if previous_beta is not None:
+            near = used & family.edge_rows(y, mu, irls.DRIFT_EDGE)
+            moved = np.abs(X[near] @ (beta - previous_beta)) > irls.DRIFT_STEP
+            edge[np.flatnonzero(near)[moved]] = True
+        out["edge_rows"] = int(np.count_nonzero(edge))
     if np.isfinite(llf_scale) and llf_scale > 0:
         try:
             out["llf"] = float(np.sum(family.loglike_obs(y[used], mu[used], llf_scale,
@@ -425,6 +440,7 @@ class DaskGLMProblem:
             raise ValueError("weights: at least one weight must be positive")
         self.nobs = int(t["used"])
         self.mean_y = t["sum_wy"] / t["sum_w"]
+        self.total_weight = t["sum_w"]  # sum_i w_i, as ``GLMProblem.total_weight``
         gram = t["gram"]
         self.column_scale = np.sqrt(np.diag(gram)) / np.sqrt(t["sum_w"])
         self._check_rank(gram, zero_weights=t["zero_w"] > 0)
@@ -610,17 +626,33 @@ def fit(X, y, family: Family | None = None, weights=None, offset=None, exposure=
         if convergence == "glmteach" and _rounding_stall(history):
             converged = True
             break
+    # (stacklevel 3: the line that called gt.fit)
     if stalled:
         warnings.warn(f"IRLS stopped at iteration {history[-1].iteration}: no fraction of "
                       f"the next step lowers the deviance, yet the estimated relative "
                       f"distance to the optimum is {criterion:.3g} > {threshold:.3g}; results "
-                      f"are from the last iteration", ConvergenceWarning, stacklevel=2)
+                      f"are from the last iteration", ConvergenceWarning, stacklevel=3)
     elif not converged:
         warnings.warn(f"IRLS did not converge in maxiter={maxiter} iterations (criterion "
                       f"{criterion:.3g}); results are from the last iteration. Raise maxiter "
-                      f"or check the model.", ConvergenceWarning, stacklevel=2)
-    return DaskGLMResults(problem, history, current, converged=converged, cov_type=cov_type,
-                          use_t=use_t)
+                      f"or check the model.", ConvergenceWarning, stacklevel=3)
+    results = DaskGLMResults(problem, history, current, converged=converged,
+                             cov_type=cov_type, use_t=use_t)
+    _warn_if_separated(results)
+    return results
+
+
+def _warn_if_separated(results: DaskGLMResults) -> None:
+    """The PerfectSeparationWarning of ``gt.fit``, from the rows the final pass counted
+    (``_final_chunk``); complete separation when all rows of positive weight are among
+    them or the deviance has gone to 0."""
+    n_edge, problem = results._edge_rows, results.problem
+    if n_edge == 0:
+        return
+    complete = n_edge >= problem.nobs or results.deviance <= 1e-6 * problem.total_weight
+    warnings.warn(irls.separation_message(problem.family, n_edge, problem.nobs,
+                                          results.params, problem.param_names, complete),
+                  PerfectSeparationWarning, stacklevel=4)  # (the caller of gt.fit)
 
 
 def _rounding_stall(history) -> bool:
@@ -671,9 +703,12 @@ class DaskGLMResults(GLMResults):
         self.scale = problem.scale(totals)
         self._gram = totals["gram"]
         params = history[-1].params
+        previous = history[-2].params if len(history) >= 2 else None
         final = problem.reduce(_final_chunk, ("X", "y", "prior_weights", "offset"),
-                               problem.family, params, problem.llf_scale(totals), cov_type)
+                               problem.family, params, previous, problem.llf_scale(totals),
+                               cov_type)
         self._meat = final["meat"]
+        self._edge_rows = int(final["edge_rows"])  # (see ``_warn_if_separated``)
         self.llf = float(final["llf"])
         history[-1] = dataclasses.replace(history[-1], llf=self.llf)
         self.history = history

@@ -29,6 +29,7 @@ from glmteach.irls import (
     check_controls,
     drifting_rows,
     iterate,
+    separation_message,
     threshold,
 )
 from glmteach.problem import GLMProblem
@@ -162,8 +163,6 @@ def _warn_if_separated(results) -> None:
     fam = problem.family
     if not fam.mean_near_end(results.history[-1].mu, DRIFT_EDGE):
         return  # no mean near an end that only a boundary mean fits (see edge_rows)
-    # two ends (0 and 1 of a probability) or one (a zero count)
-    binomial = len(fam.perfect_prediction_ends) == 2
     history = results.history
     used = problem.weights > 0
     # evidence: means numerically on the edge (R's 10 machine epsilons), or rows still
@@ -173,29 +172,13 @@ def _warn_if_separated(results) -> None:
         at_edge |= drifting_rows(problem, history[-2], history[-1])
     if not at_edge.any():
         return
-    params = np.asarray(results.params, dtype=float)
-    order = np.argsort(-np.abs(params))
-    largest = ", ".join(f"{problem.param_names[j]} = {params[j]:.3g}" for j in order[:3])
-    n_used = int(np.count_nonzero(problem.weights > 0))
+    n_used = int(np.count_nonzero(used))
     # complete separation: every row ends up predicted with certainty (the deviance
     # goes to 0), even where a slow tail (cloglog towards 1) keeps a mean at 1 - 1e-10
     complete = bool(at_edge[used].all()) or results.deviance <= 1e-6 * problem.total_weight
-    if binomial:
-        what = (f"{int(at_edge.sum())} of {n_used} fitted probabilities are numerically "
-                f"0 or 1: the data look "
-                f"{'completely' if complete else 'quasi-completely'} separated")
-        where = "the rows where they split the 0s from the 1s"
-    else:
-        what = (f"{int(at_edge.sum())} of {n_used} fitted means of zero counts are "
-                f"numerically 0 (or still falling towards 0): the zeros are predicted "
-                f"perfectly (separated)")
-        where = "the rows where they single out the zeros"
-    warnings.warn(
-        f"{what}, so the maximum likelihood estimates do not exist (they grow without "
-        f"bound). Look at the covariates with the largest coefficients ({largest}) and at "
-        f"{where}.",
-        PerfectSeparationWarning, stacklevel=3,
-    )
+    warnings.warn(separation_message(fam, int(at_edge.sum()), n_used, results.params,
+                                     problem.param_names, complete),
+                  PerfectSeparationWarning, stacklevel=3)
 
 
 def _warn_if_not_converged(history: list[IterationState], converged: bool, tol: float,

@@ -87,7 +87,8 @@ from glmteach.problem import GLMProblem, add_parts
 __all__ = ["IterationState", "initial_state", "irls_step", "newton_step", "iterate",
            "working_response_and_weights", "working_vectors", "with_working",
            "fisher_rows", "RowsWork", "xt_wz_and_score", "fisher_normal_equations",
-           "drifting_rows", "check_controls", "threshold", "relative_size"]
+           "drifting_rows", "separation_message", "check_controls", "threshold",
+           "relative_size"]
 
 # Step-halving gives up only after at least MAX_HALVINGS halvings *and* once the step
 # moves no linear predictor by more than NEGLIGIBLE_ETA_STEP: a full step can be
@@ -810,6 +811,28 @@ def drifting_rows(problem: GLMProblem, previous: IterationState,
     out = none.copy()
     out[np.flatnonzero(edge)[moved > DRIFT_STEP]] = True
     return out
+
+
+def separation_message(family: Family, n_edge: int, n_used: int, params, names,
+                       complete: bool) -> str:
+    """The text of the PerfectSeparationWarning of a fit (in memory or on dask) in which
+    ``n_edge`` of the ``n_used`` rows of positive weight are edge rows or drifting rows
+    (``Family.edge_rows``, ``drifting_rows``); ``complete`` when all of them are, or the
+    deviance has gone to 0.  Names the three largest coefficients."""
+    params = np.asarray(params, dtype=float)
+    order = np.argsort(-np.abs(params))
+    largest = ", ".join(f"{names[j]} = {params[j]:.3g}" for j in order[:3])
+    if len(family.perfect_prediction_ends) == 2:  # two ends: 0 and 1 of a probability
+        what = (f"{n_edge} of {n_used} fitted probabilities are numerically 0 or 1: the "
+                f"data look {'completely' if complete else 'quasi-completely'} separated")
+        where = "the rows where they split the 0s from the 1s"
+    else:
+        what = (f"{n_edge} of {n_used} fitted means of zero counts are numerically 0 (or "
+                f"still falling towards 0): the zeros are predicted perfectly (separated)")
+        where = "the rows where they single out the zeros"
+    return (f"{what}, so the maximum likelihood estimates do not exist (they grow without "
+            f"bound). Look at the covariates with the largest coefficients ({largest}) and "
+            f"at {where}.")
 
 
 def _drifting(problem: GLMProblem, history: list[IterationState]) -> bool:

@@ -243,3 +243,48 @@ def test_scale_rules_inference_options_and_prediction(family, options):
     np.testing.assert_allclose(res.get_prediction(X_new).summary_frame()["mean_se"],
                                expected.get_prediction(X_new).summary_frame()["mean_se"],
                                rtol=1e-8)
+
+
+@pytest.mark.parametrize("family, y_of", [
+    (gt.Poisson(), lambda group, i: np.where(group == 1, 0.0, i % 4 + 1.0)),
+    (gt.Binomial(), lambda group, i: np.where(group == 1, 0.0, (i % 3 > 0) * 1.0)),
+], ids=["poisson", "binomial"])
+def test_separation_warns_on_dask_as_in_memory(family, y_of):
+    """Every response of one group sits on the end of the support (zero counts, or all 0
+    in a logistic model): in memory and on dask alike the fit warns that the estimates
+    do not exist, from the rows the final pass counts."""
+    import warnings
+
+    import dask
+
+    n = 2100
+    i = np.arange(n)
+    group = (i % 2).astype(float)
+    X = np.column_stack([np.ones(n), group])
+    y = y_of(group, i)
+    with warnings.catch_warnings(record=True) as memory:
+        warnings.simplefilter("always")
+        gt.fit(X, y, family=family)
+    with dask.config.set(scheduler="threads"), warnings.catch_warnings(record=True) as lazy:
+        warnings.simplefilter("always")
+        gt.fit(*_chunked(X, y), family=family)
+    texts = [[str(w.message) for w in record if w.category is gt.PerfectSeparationWarning]
+             for record in (memory, lazy)]
+    assert len(texts[0]) == 1 and len(texts[1]) == 1, texts
+    # the same count of separated rows, and the same kind of separation
+    assert texts[0][0].split(":")[0] == texts[1][0].split(":")[0]
+    assert "x1 = " in texts[1][0]
+
+
+def test_a_well_posed_dask_fit_does_not_warn_of_separation():
+    import dask
+
+    rng = np.random.default_rng(8)
+    X = _design(2100, 3, 8)
+    y = (rng.random(2100) < 1 / (1 + np.exp(-X @ [0.2, 1.0, -0.5]))).astype(float)
+    with dask.config.set(scheduler="threads"):
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", gt.PerfectSeparationWarning)
+            gt.fit(*_chunked(X, y), family=gt.Binomial())
