@@ -207,23 +207,17 @@ def _final_chunk(X, y, weights, offset, family: Family, beta, previous_beta,
                  llf_scale: float, cov_type: str) -> dict:
     """After the fit: the log-likelihood of the chunk at the reporting scale, for a
     sandwich covariance the meat sum_i s_i^2 x_i x_i' (s_i the score of row i), and the
-    number of the chunk's rows that show separation as in memory (``fit``'s
-    PerfectSeparationWarning): means numerically on an end of the support, or within
-    DRIFT_EDGE of it and moved by more than DRIFT_STEP in eta by the last step from
+    number of the chunk's rows that show separation (``irls.separation_rows``, the rows
+    of ``fit``'s PerfectSeparationWarning in memory) after the last step from
     ``previous_beta`` (None: no last step)."""
     X, y, weights, offset = _aligned(X, y, weights, offset)
     weights, offset = _defaults(y, weights, offset)
     eta = X @ beta + offset
     mu = family.link.inverse(eta)
     used = weights > 0
-    out: dict = {"llf": float("nan"), "meat": None, "edge_rows": 0}
-    if family.mean_near_end(mu, irls.DRIFT_EDGE):  # (usually not: two reductions)
-        edge = used & family.edge_rows(y, mu, irls.SEPARATION_EDGE)
-        if previous_beta is not None:
-            near = used & family.edge_rows(y, mu, irls.DRIFT_EDGE)
-            moved = np.abs(X[near] @ (beta - previous_beta)) > irls.DRIFT_STEP
-            edge[np.flatnonzero(near)[moved]] = True
-        out["edge_rows"] = int(np.count_nonzero(edge))
+    step = None if previous_beta is None else beta - previous_beta
+    out: dict = {"llf": float("nan"), "meat": None, "edge_rows": int(np.count_nonzero(
+        irls.separation_rows(X, y, weights, family, mu, step)))}
     if np.isfinite(llf_scale) and llf_scale > 0:
         try:
             out["llf"] = float(np.sum(family.loglike_obs(y[used], mu[used], llf_scale,

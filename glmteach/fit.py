@@ -23,13 +23,11 @@ import numpy as np
 
 from glmteach.exceptions import ConvergenceWarning, PerfectSeparationWarning
 from glmteach.irls import (
-    DRIFT_EDGE,
-    SEPARATION_EDGE,
     IterationState,
     check_controls,
-    drifting_rows,
     iterate,
     separation_message,
+    separation_rows,
     threshold,
 )
 from glmteach.problem import GLMProblem
@@ -160,24 +158,22 @@ def _warn_if_separated(results) -> None:
     binomial probabilities going to 0 or 1 (separation), or count means going to 0 for
     zero counts (separation for the Poisson, negative binomial and Tweedie models)."""
     problem = results.problem
-    fam = problem.family
-    if not fam.mean_near_end(results.history[-1].mu, DRIFT_EDGE):
-        return  # no mean near an end that only a boundary mean fits (see edge_rows)
     history = results.history
-    used = problem.weights > 0
-    # evidence: means numerically on the edge (R's 10 machine epsilons), or rows still
-    # drifting towards it (see ``drifting_rows``)
-    at_edge = used & fam.edge_rows(problem.y, history[-1].mu, SEPARATION_EDGE)
-    if len(history) >= 2:
-        at_edge |= drifting_rows(problem, history[-2], history[-1])
+    step = None  # (the last step of the coefficients, if there was one)
+    if len(history) >= 2 and history[-2].params is not None:
+        step = history[-1].params - history[-2].params
+    # evidence: means numerically on the edge, or rows still drifting towards it
+    at_edge = separation_rows(problem.X, problem.y, problem.weights, problem.family,
+                              history[-1].mu, step)
     if not at_edge.any():
         return
+    used = problem.weights > 0
     n_used = int(np.count_nonzero(used))
     # complete separation: every row ends up predicted with certainty (the deviance
     # goes to 0), even where a slow tail (cloglog towards 1) keeps a mean at 1 - 1e-10
     complete = bool(at_edge[used].all()) or results.deviance <= 1e-6 * problem.total_weight
-    warnings.warn(separation_message(fam, int(at_edge.sum()), n_used, results.params,
-                                     problem.param_names, complete),
+    warnings.warn(separation_message(problem.family, int(at_edge.sum()), n_used,
+                                     results.params, problem.param_names, complete),
                   PerfectSeparationWarning, stacklevel=3)
 
 

@@ -87,8 +87,8 @@ from glmteach.problem import GLMProblem, add_parts
 __all__ = ["IterationState", "initial_state", "irls_step", "newton_step", "iterate",
            "working_response_and_weights", "working_vectors", "with_working",
            "fisher_rows", "RowsWork", "xt_wz_and_score", "fisher_normal_equations",
-           "drifting_rows", "separation_message", "check_controls", "threshold",
-           "relative_size"]
+           "drifting_rows", "separation_rows", "separation_message", "check_controls",
+           "threshold", "relative_size"]
 
 # Step-halving gives up only after at least MAX_HALVINGS halvings *and* once the step
 # moves no linear predictor by more than NEGLIGIBLE_ETA_STEP: a full step can be
@@ -283,9 +283,7 @@ def _state(problem: GLMProblem, iteration: int, params, eta, mu, step_size: floa
         step_size=step_size, **step,
     )
     if normal_equations is not None:
-        state._normal_equations["fisher"] = (problem.X, *normal_equations[:3])
-        if len(normal_equations) > 3:  # (at the data start: for the rank check)
-            state._normal_equations["weight range"] = normal_equations[3]
+        state._normal_equations["fisher"] = (problem.X, *normal_equations)
     return state
 
 
@@ -314,7 +312,7 @@ def _initial_state(problem: GLMProblem, start) -> IterationState:
     if start is None:
         mu = problem.family.starting_mu(problem.y,
                                         1.0 if problem.unit_weights else problem.weights)
-        eta, _, deviance, working, normal = _fisher_trial(problem, None, mu)
+        eta, _, deviance, working, normal, weight_range = _fisher_trial(problem, None, mu)
         if deviance is None:  # some g(mu) is not finite
             with np.errstate(divide="ignore", invalid="ignore"):
                 eta = problem.link.link(mu)
@@ -330,7 +328,9 @@ def _initial_state(problem: GLMProblem, start) -> IterationState:
                 f"the starting means {problem.family.name}.starting_mu(y) for "
                 f"{int(np.count_nonzero(~np.isfinite(eta)))} rows; pass start= coefficients"
             )
-        return _state(problem, 0, None, eta, mu, 1.0, deviance, working, normal)
+        state = _state(problem, 0, None, eta, mu, 1.0, deviance, working, normal)
+        state._normal_equations["weight range"] = weight_range  # (for the rank check)
+        return state
     try:
         start = np.asarray(start, dtype=float).reshape(-1)
     except (TypeError, ValueError) as exc:
@@ -471,9 +471,12 @@ def fisher_rows(X: np.ndarray, y: np.ndarray, weights: np.ndarray | None,
 
 def _fisher_trial(problem: GLMProblem, params: np.ndarray | None,
                   start_mu: np.ndarray | None = None):
-    """(eta, mu, deviance, (z, W) or None, normal equations) at coefficients ``params`` - or,
-    with ``params`` None, at the data start, the means ``start_mu`` (eta = g(mu)) - in
-    one pass over X by the parts of its rows (``GLMProblem.by_row_parts``).
+    """(eta, mu, deviance, (z, W) or None, normal equations, weight range) at coefficients
+    ``params`` - or, with ``params`` None, at the data start, the means ``start_mu``
+    (eta = g(mu)) - in one pass over X by the parts of its rows
+    (``GLMProblem.by_row_parts``).  The weight range, (min, max) of W / w for the rank
+    check of ``initial_state`` (``GLMProblem.working_weight_range``), is taken at the
+    data start only (else None).
 
     A Fisher step's new point needs X beta, the means and the deviance; if it is
     accepted (nearly always), the next step needs z, W and the sums X'WX and
@@ -512,13 +515,14 @@ def _fisher_trial(problem: GLMProblem, params: np.ndarray | None,
     with threads_for_pass(n, problem.p) as threads:
         parts = problem.by_row_parts(part, threads)
     if any(part is None for part in parts):
-        return eta, mu, None, None, None
+        return eta, mu, None, None, None, None
     deviance, gram, xt_rhs = add_parts([sums for sums, _ in parts])
     normal = (gram, *xt_wz_and_score(gram, xt_rhs, params))
+    weight_range = None
     if params is None:
-        lows, highs = zip(*(weight_range for _, weight_range in parts), strict=True)
-        normal += ((min(lows), max(highs)),)
-    return eta, mu, float(deviance), (z, W) if keep else None, normal
+        lows, highs = zip(*(part_range for _, part_range in parts), strict=True)
+        weight_range = (min(lows), max(highs))
+    return eta, mu, float(deviance), (z, W) if keep else None, normal, weight_range
 
 
 def _fisher_plan(state: IterationState, problem: GLMProblem):
@@ -614,7 +618,7 @@ def _step_towards(state: IterationState, problem: GLMProblem, target: np.ndarray
             params = state.params + step * (target - state.params)
         with np.errstate(all="ignore"):
             if information == "fisher" and step == 1.0:  # (a halved step is rarely kept)
-                eta, mu, dev, working, normal = _fisher_trial(problem, params)
+                eta, mu, dev, working, normal, _ = _fisher_trial(problem, params)
             else:
                 eta = problem.linear_predictor(params)
                 mu = problem.mean(eta)
@@ -800,16 +804,31 @@ def drifting_rows(problem: GLMProblem, previous: IterationState,
     linear predictor the last step moved by more than DRIFT_STEP: the signature of
     separation, where the coefficients run off to infinity (a step of ~1 in eta per
     iteration) while at a genuine optimum the steps vanish."""
-    none = np.zeros(problem.n, dtype=bool)
-    if (previous.params is None or current.params is None
-            or not problem.family.mean_near_end(current.mu, DRIFT_EDGE)):
-        return none
-    edge = problem.family.edge_rows(problem.y, current.mu, DRIFT_EDGE) & (problem.weights > 0)
-    if not edge.any():
-        return none
-    moved = np.abs(problem.X[edge] @ (current.params - previous.params))
-    out = none.copy()
-    out[np.flatnonzero(edge)[moved > DRIFT_STEP]] = True
+    if previous.params is None or current.params is None:
+        return np.zeros(problem.n, dtype=bool)
+    return separation_rows(problem.X, problem.y, problem.weights, problem.family,
+                           current.mu, current.params - previous.params, drifting_only=True)
+
+
+def separation_rows(X: np.ndarray, y: np.ndarray, weights: np.ndarray, family: Family,
+                    mu: np.ndarray, step: np.ndarray | None,
+                    drifting_only: bool = False) -> np.ndarray:
+    """The rows of positive weight that show separation, of all n rows or of any block of
+    them (a dask chunk): means numerically on an end of the support (within
+    SEPARATION_EDGE, R's 10 machine epsilons), or drifting towards it - within
+    DRIFT_EDGE of it, their linear predictor moved by more than DRIFT_STEP by the last
+    step ``step`` of the coefficients (None: no last step).  ``drifting_only``: the
+    drifting rows alone (``drifting_rows``).  Two reductions and no n-vector of booleans
+    when no mean is near an end (``Family.mean_near_end``), the usual case."""
+    out = np.zeros(len(y), dtype=bool)
+    if not family.mean_near_end(mu, DRIFT_EDGE):
+        return out
+    used = weights > 0
+    if not drifting_only:
+        out |= used & family.edge_rows(y, mu, SEPARATION_EDGE)
+    if step is not None:
+        near = np.flatnonzero(used & family.edge_rows(y, mu, DRIFT_EDGE))
+        out[near[np.abs(X[near] @ step) > DRIFT_STEP]] = True
     return out
 
 

@@ -277,14 +277,13 @@ def test_separation_warns_on_dask_as_in_memory(family, y_of):
 
 
 def test_a_well_posed_dask_fit_does_not_warn_of_separation():
+    import warnings
+
     import dask
 
     rng = np.random.default_rng(8)
     X = _design(2100, 3, 8)
     y = (rng.random(2100) < 1 / (1 + np.exp(-X @ [0.2, 1.0, -0.5]))).astype(float)
-    with dask.config.set(scheduler="threads"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", gt.PerfectSeparationWarning)
-            gt.fit(*_chunked(X, y), family=gt.Binomial())
+    with dask.config.set(scheduler="threads"), warnings.catch_warnings():
+        warnings.simplefilter("error", gt.PerfectSeparationWarning)
+        gt.fit(*_chunked(X, y), family=gt.Binomial())
